@@ -1,0 +1,101 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+
+namespace app {
+
+namespace {
+
+std::string env_name(const std::string& option) {
+  std::string name = "COBINAR_";
+  for (char c : option) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// "host:port" or "[v6]:port"; port 0 means any free port.
+bool parse_listen(const std::string& text, http::HttpOptions& http) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port = text.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int value = std::stoi(port);
+  if (value > 65535 || host.empty()) return false;
+  http.host = host;
+  http.port = value;
+  return true;
+}
+
+}  // namespace
+
+CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CliOutcome outcome;
+  Config& config = outcome.config;
+
+  CLI::App cli("Cobinar Phone Server: a self-hosted OTP and phone-identity API.\n"
+               "Serving is the default command: `cobinar-phone --db data.sqlite` starts the server.\n"
+               "Every option can also be set as COBINAR_<NAME> in the environment or as a key in\n"
+               "the --config TOML file (command line > environment > file).",
+               "cobinar-phone");
+  cli.set_version_flag("--version", COBINAR_VERSION);
+  cli.set_config("--config", "", "Read options from this TOML file (keys are option names, e.g. db = \"x.sqlite\")")
+      ->envname("COBINAR_CONFIG");
+  cli.allow_config_extras(CLI::config_extras_mode::error);
+  cli.require_subcommand(0, 1);
+
+  auto add = [&](const std::string& name, auto& target, const std::string& help) {
+    return cli.add_option("--" + name, target, help)->envname(env_name(name))->capture_default_str();
+  };
+
+  std::string listen = "127.0.0.1:8080";
+  std::string log_format = "text";
+  std::string durability = "full";
+  add("db", config.db_path, "SQLite database file (created if missing)");
+  add("key-file", config.key_file, "Server key file, created with mode 0600 on first start (default: <db>.key)");
+  add("listen", listen, "Address to serve on, host:port (port 0 = any free port)");
+  add("threads", config.http.threads, "HTTP worker threads (one per open connection)")->check(CLI::Range(1, 1024));
+  add("log-format", log_format, "Log line format: text or json")->check(CLI::IsMember({"text", "json"}));
+  add("durability", durability,
+      "full: an answered request survives power loss (synchronous=FULL); normal: survives a process crash")
+      ->check(CLI::IsMember({"full", "normal"}));
+  add("tls-cert", config.http.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)")->check(CLI::ExistingFile);
+  add("tls-key", config.http.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
+
+  auto* serve = cli.add_subcommand("serve", "Serve the API (the default command)")->fallthrough();
+  auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations to --db and exit")->fallthrough();
+  auto* version = cli.add_subcommand("version", "Print the version and exit")->fallthrough();
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    outcome.exit_code = cli.exit(e, out, err);
+    return outcome;
+  } catch (const CLI::CallForAllHelp& e) {
+    outcome.exit_code = cli.exit(e, out, err);
+    return outcome;
+  } catch (const CLI::CallForVersion& e) {
+    outcome.exit_code = cli.exit(e, out, err);
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    for (char& c : message) if (c == '\n') c = ' ';
+    err << "cobinar-phone: " << message << " (see --help)\n";
+    outcome.exit_code = 2;
+    return outcome;
+  }
+
+  if (!parse_listen(listen, config.http)) {
+    err << "cobinar-phone: --listen: '" << listen << "' is not host:port (see --help)\n";
+    outcome.exit_code = 2;
+    return outcome;
+  }
+  config.log_format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+  config.durability = durability == "normal" ? storage::Durability::kNormal : storage::Durability::kFull;
+  if (migrate->parsed()) outcome.command = Command::kMigrate;
+  if (version->parsed()) outcome.command = Command::kVersion;
+  if (serve->parsed()) outcome.command = Command::kServe;
+  return outcome;
+}
+
+}  // namespace app

@@ -1,0 +1,25 @@
+// The command line (CLI11): commands, options, COBINAR_* variables and the --config TOML file.
+// Not thread-safe; call once from main.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+namespace app {
+
+enum class Command { kServe, kMigrate, kVersion };
+
+struct CliOutcome {
+  Command command = Command::kServe;
+  Config config;
+  std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
+};
+
+// Parses argv. Help goes to `out`; a parse error becomes one line on `err` and exit code 2.
+CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace app

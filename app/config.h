@@ -1,0 +1,23 @@
+// Everything the server is configured with, after CLI flags, COBINAR_* variables and the
+// --config file have been merged (in that order of precedence). Plain values.
+#pragma once
+
+#include <string>
+
+#include "app/http/server.h"
+#include "app/log.h"
+#include "storage/database.h"
+
+namespace app {
+
+struct Config {
+  std::string db_path = "cobinar.sqlite";
+  std::string key_file;  // empty = "<db_path>.key"
+  LogFormat log_format = LogFormat::kText;
+  storage::Durability durability = storage::Durability::kFull;
+  http::HttpOptions http;
+
+  std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
+};
+
+}  // namespace app

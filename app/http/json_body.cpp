@@ -1,0 +1,13 @@
+#include "app/http/json_body.h"
+
+namespace app::http {
+
+core::Result<nlohmann::json> json_object_body(const HttpRequest& request) {
+  if (request.raw.body.empty()) return core::Error::invalid_argument("A JSON request body is required.");
+  nlohmann::json body = nlohmann::json::parse(request.raw.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return core::Error::invalid_argument("Request body is not valid JSON.");
+  if (!body.is_object()) return core::Error::invalid_argument("Request body must be a JSON object.");
+  return body;
+}
+
+}  // namespace app::http

@@ -1,0 +1,32 @@
+// What a route handler receives and returns. Plain values; not synchronised.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace app::http {
+
+struct HttpRequest {
+  const httplib::Request& raw;
+  std::vector<std::string> path_params;  // the route's {params}, in order, percent-decoded
+  std::string request_id;
+};
+
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // `{ "data": data }` with the given status.
+  static Reply data(nlohmann::json data, int status = 200);
+};
+
+using Handler = std::function<core::Result<Reply>(const HttpRequest&)>;
+
+}  // namespace app::http

@@ -1,0 +1,140 @@
+#include "app/http/router.h"
+
+#include <algorithm>
+
+#include "app/http/error_mapping.h"
+
+namespace app::http {
+
+namespace {
+
+// /v1/projects/{id} -> ^/v1/projects/([^/]+)$
+std::regex compile_template(const std::string& path) {
+  static const std::regex param(R"(\{[A-Za-z][A-Za-z0-9]*\})");
+  return std::regex("^" + std::regex_replace(path, param, "([^/]+)") + "$");
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  type.erase(std::remove_if(type.begin(), type.end(), [](char c) { return c == ' ' || c == '\t'; }), type.end());
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  return type == "application/json" || (type.starts_with("application/") && type.ends_with("+json"));
+}
+
+bool carries_body(const httplib::Request& request) {
+  return !request.body.empty() || (request.has_header("Content-Length") &&
+                                   request.get_header_value("Content-Length") != "0");
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int hi = hex_digit(text[i + 1]), lo = hex_digit(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi << 4 | lo);
+    i += 2;
+  }
+  return out;
+}
+
+Reply Reply::data(nlohmann::json data, int status) {
+  return Reply{status, nlohmann::json{{"data", std::move(data)}}, {}};
+}
+
+void write_reply(httplib::Response& response, const Reply& reply) {
+  response.status = reply.status;
+  for (const auto& [name, value] : reply.headers) response.set_header(name, value);
+  response.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       "application/json; charset=utf-8");
+}
+
+void write_error(httplib::Response& response, const core::Error& error, std::string_view request_id) {
+  write_reply(response, Reply{http_status(error.code), error_envelope(error, request_id), {}});
+}
+
+Router::Router(std::vector<Route> routes, Log& log) : log_(log) {
+  for (auto& route : routes) {
+    std::regex pattern = compile_template(route.path);
+    routes_.push_back(CompiledRoute{std::move(route), std::move(pattern)});
+  }
+}
+
+std::vector<std::string> Router::signatures() const {
+  std::vector<std::string> out;
+  for (const auto& compiled : routes_) out.push_back(compiled.route.method + " " + compiled.route.path);
+  return out;
+}
+
+void Router::dispatch(const httplib::Request& request, httplib::Response& response,
+                      const std::string& request_id) const {
+  // Match on the raw target so an encoded '/' inside a parameter stays inside it.
+  const std::string raw_path = request.target.substr(0, request.target.find('?'));
+  const std::string method = request.method == "HEAD" ? "GET" : request.method;
+
+  std::vector<std::string> allowed;
+  for (const auto& compiled : routes_) {
+    std::smatch match;
+    if (!std::regex_match(raw_path, match, compiled.pattern)) continue;
+    if (compiled.route.method != method) {
+      allowed.push_back(compiled.route.method);
+      continue;
+    }
+    if (carries_body(request) && !is_json_media_type(request.get_header_value("Content-Type"))) {
+      write_error(response, error_for_status(415), request_id);
+      return;
+    }
+    HttpRequest http_request{request, {}, request_id};
+    for (std::size_t i = 1; i < match.size(); ++i) {
+      auto decoded = percent_decode(match[i].str());
+      if (!decoded) {
+        write_error(response, core::Error::invalid_argument("Malformed percent-encoding in the path."), request_id);
+        return;
+      }
+      http_request.path_params.push_back(std::move(*decoded));
+    }
+    try {
+      auto result = compiled.route.handler(http_request);
+      if (result.ok()) {
+        write_reply(response, result.value());
+      } else {
+        write_error(response, result.error(), request_id);
+      }
+    } catch (const std::exception& e) {
+      log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}, {"what", e.what()}});
+      write_error(response, error_for_exception(std::current_exception()), request_id);
+    } catch (...) {
+      log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}});
+      write_error(response, error_for_exception(std::current_exception()), request_id);
+    }
+    return;
+  }
+
+  if (!allowed.empty()) {
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    response.set_header("Allow", allow);
+    write_error(response,
+                core::Error{core::ErrorCode::kMethodNotAllowed, request.method + " is not allowed on this path.",
+                            nlohmann::json{{"allowed", allowed}}},
+                request_id);
+    return;
+  }
+  write_error(response, core::Error::not_found("No route for " + request.method + " " + request.path + "."), request_id);
+}
+
+}  // namespace app::http

@@ -1,0 +1,50 @@
+// The route table and its dispatcher: the matching route's handler, 404 for an unknown path,
+// 405 (with Allow) for a known path and a wrong method, 415 for a non-JSON body. A handler can
+// never throw past the dispatcher. Immutable after construction; thread-safe.
+#pragma once
+
+#include <httplib.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "app/http/reply.h"
+#include "app/log.h"
+
+namespace app::http {
+
+struct Route {
+  std::string method;  // GET, POST, PATCH, DELETE, PUT
+  std::string path;    // OpenAPI template, e.g. /v1/projects/{id}
+  Handler handler;
+};
+
+class Router {
+ public:
+  Router(std::vector<Route> routes, Log& log);
+
+  void dispatch(const httplib::Request& request, httplib::Response& response,
+                const std::string& request_id) const;
+
+  // "GET /v1/health", ... in registration order; the OpenAPI test compares these.
+  std::vector<std::string> signatures() const;
+
+ private:
+  struct CompiledRoute {
+    Route route;
+    std::regex pattern;
+  };
+
+  std::vector<CompiledRoute> routes_;
+  Log& log_;
+};
+
+// Writes a reply (or an error envelope) into an httplib response.
+void write_reply(httplib::Response& response, const Reply& reply);
+void write_error(httplib::Response& response, const core::Error& error, std::string_view request_id);
+
+// Decodes %XX escapes; nullopt for a malformed escape.
+std::optional<std::string> percent_decode(std::string_view text);
+
+}  // namespace app::http

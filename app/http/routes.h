@@ -1,0 +1,18 @@
+// Every route of the API, in one table.
+#pragma once
+
+#include <vector>
+
+#include "app/http/router.h"
+#include "core/health.h"
+
+namespace app::http {
+
+// The services the routes call; owned by the Application, outliving the server.
+struct Services {
+  const core::HealthService& health;
+};
+
+std::vector<Route> make_routes(const Services& services);
+
+}  // namespace app::http

@@ -1,0 +1,2 @@
+// Compiles the single-file cpp-httplib (Debian source package) into the static release binary.
+#include <httplib.h>

@@ -1,0 +1,47 @@
+#include "core/crypto.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace core {
+
+bool crypto_init() { return sodium_init() >= 0; }
+
+std::string hex_encode(std::span<const std::uint8_t> bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
+  out.pop_back();
+  return out;
+}
+
+std::optional<std::string> hex_decode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  std::size_t written = 0;
+  const char* end = nullptr;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
+                     hex.size(), nullptr, &written, &end) != 0 ||
+      written != out.size() || end != hex.data() + hex.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+ServerKey::~ServerKey() { sodium_memzero(master_.data(), master_.size()); }
+
+ServerKey::Bytes ServerKey::derive(std::string_view purpose, std::uint64_t index) const {
+  char context[crypto_kdf_CONTEXTBYTES] = {};
+  std::memcpy(context, purpose.data(), std::min(purpose.size(), sizeof context));
+  Bytes subkey{};
+  crypto_kdf_derive_from_key(subkey.data(), subkey.size(), index, context, master_.data());
+  return subkey;
+}
+
+}  // namespace core

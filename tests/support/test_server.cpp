@@ -1,0 +1,83 @@
+#include "tests/support/test_server.h"
+
+#include <doctest/doctest.h>
+
+namespace testing {
+
+using namespace std::chrono_literals;
+
+TestServer::TestServer(TestServerOptions options)
+    : clock_(core::TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 7 / 3) + 14h + 22min + 10s)) {
+  log_ = std::make_unique<app::Log>(app::LogFormat::kText, clock_, [this](std::string_view line) {
+    std::lock_guard lock(log_mutex_);
+    log_lines_.emplace_back(line);
+  });
+  config_.db_path = dir_.file("test.sqlite");
+  config_.http.port = 0;
+  config_.http.threads = 8;
+  if (options.configure) options.configure(config_);
+  application_ = std::make_unique<app::Application>(
+      config_, app::Environment{clock_, random_, *log_, std::move(options.storage_probe)});
+  port_ = application_->bind();
+  thread_ = std::thread([this] { application_->run(); });
+}
+
+TestServer::~TestServer() {
+  application_->stop();
+  thread_.join();
+}
+
+httplib::Client TestServer::client() const {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  return client;
+}
+
+std::vector<std::string> TestServer::log_lines() const {
+  std::lock_guard lock(log_mutex_);
+  return log_lines_;
+}
+
+Exchange perform(httplib::Client& client, const std::string& method, const std::string& path,
+                 const std::string& body, const std::string& content_type, const httplib::Headers& headers) {
+  httplib::Request request;
+  request.method = method;
+  request.path = path;
+  request.headers = headers;
+  if (!body.empty()) {
+    request.body = body;
+    request.set_header("Content-Type", content_type);
+  }
+  auto result = client.send(request);
+  REQUIRE_MESSAGE(result, "no HTTP answer for ", method, " ", path, ": ", httplib::to_string(result.error()));
+  Exchange exchange;
+  exchange.status = result->status;
+  exchange.headers = result->headers;
+  exchange.raw_body = result->body;
+  exchange.body = nlohmann::json::parse(result->body, nullptr, false);
+  return exchange;
+}
+
+void run_scenarios(TestServer& server, const std::vector<Scenario>& scenarios) {
+  auto client = server.client();
+  for (const auto& scenario : scenarios) {
+    CAPTURE(scenario.name);
+    const Exchange exchange =
+        perform(client, scenario.method, scenario.path, scenario.body, scenario.content_type, scenario.headers);
+    CHECK(exchange.status == scenario.expected_status);
+    const auto request_id = exchange.headers.find("x-request-id");
+    REQUIRE(request_id != exchange.headers.end());
+    if (scenario.method == "HEAD") continue;
+    REQUIRE_FALSE(exchange.body.is_discarded());
+    if (!scenario.expected_code.empty()) {
+      CHECK(exchange.body["error"]["code"] == scenario.expected_code);
+      CHECK(exchange.body["error"]["message"].is_string());
+      CHECK(exchange.body["error"]["requestId"] == request_id->second);
+    } else {
+      CHECK(exchange.body.contains("data"));
+    }
+  }
+}
+
+}  // namespace testing
