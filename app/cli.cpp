@@ -1,6 +1,9 @@
 #include "app/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
 
 namespace app {
 
@@ -39,13 +42,20 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
                "the --config TOML file (command line > environment > file).",
                "cobinar-phone");
   cli.set_version_flag("--version", COBINAR_VERSION);
-  cli.set_config("--config", "", "Read options from this TOML file (keys are option names, e.g. db = \"x.sqlite\")")
-      ->envname("COBINAR_CONFIG");
+  // CLI11 reads the config file before it looks at the environment, so COBINAR_CONFIG becomes
+  // the default file name (and a missing file is then an error, as with --config).
+  const char* config_from_env = std::getenv("COBINAR_CONFIG");
+  cli.set_config("--config", config_from_env ? config_from_env : "",
+                 "Read options from this TOML file (keys are option names, e.g. db = \"x.sqlite\"); env COBINAR_CONFIG",
+                 config_from_env != nullptr);
   cli.allow_config_extras(CLI::config_extras_mode::error);
   cli.require_subcommand(0, 1);
 
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    return cli.add_option("--" + name, target, help)->envname(env_name(name))->capture_default_str();
+    return cli.add_option("--" + name, target, help)
+        ->envname(env_name(name))
+        ->capture_default_str()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   };
 
   std::string listen = "127.0.0.1:8080";
@@ -66,8 +76,19 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations to --db and exit")->fallthrough();
   auto* version = cli.add_subcommand("version", "Print the version and exit")->fallthrough();
 
+  // Precedence is flag > environment > config file. CLI11 would let the file beat the
+  // environment, so set variables are passed as leading flags that later real flags override.
+  std::vector<std::string> args;
+  for (const CLI::Option* option : cli.get_options()) {
+    const std::string& variable = option->get_envname();
+    if (variable.empty() || variable == "COBINAR_CONFIG") continue;
+    if (const char* value = std::getenv(variable.c_str())) args.push_back(option->get_name() + "=" + value);
+  }
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
+
   try {
-    cli.parse(argc, argv);
+    cli.parse(args);
   } catch (const CLI::CallForHelp& e) {
     outcome.exit_code = cli.exit(e, out, err);
     return outcome;

@@ -1,1 +1,19 @@
+#include "core/ids.h"
+
 #include <doctest/doctest.h>
+
+#include <regex>
+
+TEST_CASE("ids are UUIDv7 strings that sort by creation time") {
+  core::ManualClock clock(core::TimePoint(std::chrono::milliseconds(1'780'000'000'000)));
+  core::SodiumRandom random;
+  const std::regex uuid7("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::string previous;
+  for (int i = 0; i < 50; ++i) {
+    const std::string id = core::new_id(clock, random);
+    CHECK(std::regex_match(id, uuid7));
+    if (!previous.empty()) CHECK(previous < id);
+    previous = id;
+    clock.advance(std::chrono::milliseconds(1));
+  }
+}
