@@ -1,1 +1,215 @@
+// End-to-end: the built binary as an operator runs it. COBINAR_TEST_BINARY overrides which
+// binary (CI points it at the static release build too).
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/Database.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tests/e2e/process.h"
+#include "tests/support/temp_dir.h"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string binary() {
+  const char* override_path = std::getenv("COBINAR_TEST_BINARY");
+  return override_path ? override_path : COBINAR_BINARY;
+}
+
+// Starts `serve` on a free port and returns the port once it is listening.
+int start_and_wait(testing::Process& process) {
+  REQUIRE_MESSAGE(process.wait_for_stderr("listening", 10s), process.err());
+  std::smatch match;
+  const std::string err = process.err();
+  REQUIRE(std::regex_search(err, match, std::regex(R"(address=127\.0\.0\.1:(\d+))")));
+  return std::stoi(match[1]);
+}
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  return fd;
+}
+
+std::size_t line_count(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("serve answers health, creates a 0600 key file, and exits 0 on SIGTERM") {
+  testing::TempDir dir;
+  testing::Process server(binary(), {"--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+
+  httplib::Client client("127.0.0.1", port);
+  auto health = client.Get("/v1/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(nlohmann::json::parse(health->body)["data"]["status"] == "operational");
+
+  struct stat info {};
+  REQUIRE(::stat(dir.file("data.sqlite.key").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+  CHECK(server.err().find("stopped") != std::string::npos);
+  CHECK(server.err().find("method=GET path=/v1/health status=200") != std::string::npos);
+}
+
+TEST_CASE("SIGINT also stops cleanly, and the database reopens") {
+  testing::TempDir dir;
+  {
+    testing::Process server(binary(), {"--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0"});
+    start_and_wait(server);
+    server.signal(SIGINT);
+    CHECK(server.wait(10s) == 0);
+  }
+  const auto again = testing::run_binary(binary(), {"migrate", "--db", dir.file("data.sqlite")});
+  CHECK(again.code == 0);
+  CHECK(again.out.find("up to date") != std::string::npos);
+}
+
+TEST_CASE("an in-flight request is finished after SIGTERM") {
+  testing::TempDir dir;
+  testing::Process server(binary(), {"--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+
+  // Half a request: headers and one byte of a two-byte body.
+  const int fd = connect_to(port);
+  const std::string head = "POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{";
+  REQUIRE(::write(fd, head.data(), head.size()) == static_cast<ssize_t>(head.size()));
+  std::this_thread::sleep_for(100ms);
+  server.signal(SIGTERM);
+  REQUIRE(server.wait_for_stderr("shutting down", 5s));
+  std::this_thread::sleep_for(100ms);
+  REQUIRE(::write(fd, "}", 1) == 1);
+
+  std::string answer;
+  char buffer[4096];
+  ssize_t n = 0;
+  while (answer.find("}}") == std::string::npos && (n = ::read(fd, buffer, sizeof buffer)) > 0) answer.append(buffer, n);
+  ::close(fd);
+  CHECK(answer.starts_with("HTTP/1.1 405"));
+  CHECK(answer.find("METHOD_NOT_ALLOWED") != std::string::npos);
+  CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("bad start-up input is one clear line on stderr and a non-zero exit") {
+  testing::TempDir dir;
+  testing::write_file(dir.file("plain-file"), "x");
+  testing::write_file(dir.file("bad.toml"), "listen = [this is not toml\n");
+
+  // Occupy a port so the server cannot bind it.
+  const int blocker = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(blocker, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(blocker, 1) == 0);
+  socklen_t length = sizeof address;
+  ::getsockname(blocker, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"unwritable database path", {"--db", dir.file("plain-file") + "/data.sqlite", "--key-file", dir.file("k")},
+       "cannot open database"},
+      {"port in use", {"--db", dir.file("a.sqlite"), "--listen", busy}, "cannot listen on " + busy},
+      {"malformed config", {"--db", dir.file("a.sqlite"), "--config", dir.file("bad.toml")}, "cobinar-phone: "},
+      {"unknown option", {"--frobnicate"}, "--frobnicate"},
+      {"unreadable key file", {"--db", dir.file("a.sqlite"), "--key-file", dir.file("plain-file")}, "key file"},
+      {"not a database", {"--db", dir.file("bad.toml"), "--key-file", dir.file("k2")}, "database"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const auto result = testing::run_binary(binary(), c.args);
+    CHECK(result.code != 0);
+    CHECK(line_count(result.err) == 1);
+    CHECK(result.err.starts_with("cobinar-phone: "));
+    CHECK_MESSAGE(result.err.find(c.expected) != std::string::npos, result.err);
+  }
+  ::close(blocker);
+}
+
+TEST_CASE("migrate applies the schema once and refuses a newer database untouched") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  const auto first = testing::run_binary(binary(), {"migrate", "--db", db});
+  CHECK(first.code == 0);
+  CHECK(first.out.find("migrated schema from version 0 to") != std::string::npos);
+  const auto second = testing::run_binary(binary(), {"--db", db, "migrate"});
+  CHECK(second.code == 0);
+  CHECK(second.out.find("up to date") != std::string::npos);
+
+  {
+    SQLite::Database handle(db, SQLite::OPEN_READWRITE);
+    handle.exec("PRAGMA user_version = 999");
+  }
+  const std::string before = testing::read_file(db);
+  const auto refused = testing::run_binary(binary(), {"migrate", "--db", db});
+  CHECK(refused.code != 0);
+  CHECK(line_count(refused.err) == 1);
+  CHECK(refused.err.find("newer cobinar-phone") != std::string::npos);
+  const auto refused_serve = testing::run_binary(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  CHECK(refused_serve.code != 0);
+  CHECK(testing::read_file(db) == before);
+}
+
+TEST_CASE("version, --version and --help") {
+  const auto version = testing::run_binary(binary(), {"version"});
+  CHECK(version.code == 0);
+  CHECK(version.out == std::string("cobinar-phone ") + COBINAR_VERSION + "\n");
+  const auto flag = testing::run_binary(binary(), {"--version"});
+  CHECK(flag.code == 0);
+  CHECK(flag.out.find(COBINAR_VERSION) != std::string::npos);
+  const auto help = testing::run_binary(binary(), {"--help"});
+  CHECK(help.code == 0);
+  CHECK(help.out.find("migrate") != std::string::npos);
+}
+
+TEST_CASE("configuration from the environment and a config file; JSON logs") {
+  testing::TempDir dir;
+  testing::write_file(dir.file("cobinar.toml"), "log-format = \"json\"\nlisten = \"127.0.0.1:0\"\n");
+  testing::Process server(binary(), {"--config", dir.file("cobinar.toml")}, {"COBINAR_DB=" + dir.file("env.sqlite")});
+  REQUIRE(server.wait_for_stderr("\"msg\":\"listening\"", 10s));
+  std::smatch match;
+  const std::string err = server.err();
+  REQUIRE(std::regex_search(err, match, std::regex(R"(127\.0\.0\.1:(\d+))")));
+  httplib::Client client("127.0.0.1", std::stoi(match[1]));
+  REQUIRE(client.Get("/v1/health"));
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+
+  CHECK(std::filesystem::exists(dir.file("env.sqlite")));
+  std::size_t request_lines = 0;
+  std::istringstream lines(server.err());
+  for (std::string line; std::getline(lines, line);) {
+    const auto object = nlohmann::json::parse(line);  // every line is one JSON object
+    CHECK(object.contains("time"));
+    if (object["msg"] == "request") {
+      ++request_lines;
+      CHECK(object["path"] == "/v1/health");
+      CHECK(object["status"] == 200);
+      CHECK(object["request_id"].is_string());
+    }
+  }
+  CHECK(request_lines == 1);
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (unit, storage, API, end-to-end).
+#   scripts/test.sh              the suite on the release build (build/)
+#   scripts/test.sh --sanitize   the same suite under AddressSanitizer + UBSan (build-sanitize/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh "$@"
+
+dir=build
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-sanitize
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+ctest --test-dir "$dir" --output-on-failure --timeout 900 -j2
