@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
   libcli11-dev doctest-dev zlib1g-dev libbrotli-dev
-  curl dpkg-dev ca-certificates
+  curl dpkg-dev ca-certificates openssl
 )
 
 missing=()

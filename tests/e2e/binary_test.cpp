@@ -213,3 +213,36 @@ TEST_CASE("configuration from the environment and a config file; JSON logs") {
   }
   CHECK(request_lines == 1);
 }
+
+TEST_CASE("serves HTTPS with --tls-cert and --tls-key") {
+  testing::TempDir dir;
+  const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  const auto made = testing::run_binary("/usr/bin/openssl",
+                                        {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                         "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", key, "-out", cert});
+  REQUIRE_MESSAGE(made.code == 0, made.err);
+
+  testing::Process server(binary(), {"--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0", "--tls-cert", cert,
+                                     "--tls-key", key});
+  const int port = start_and_wait(server);
+  CHECK(server.err().find("scheme=https") != std::string::npos);
+  httplib::SSLClient client("127.0.0.1", port);
+  client.set_ca_cert_path(cert.c_str());
+  client.enable_server_certificate_verification(true);
+  auto health = client.Get("/v1/health");
+  REQUIRE_MESSAGE(health, httplib::to_string(health.error()));
+  CHECK(health->status == 200);
+
+  // Plain HTTP to the TLS port gets no answer.
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(2);
+  auto refused = plain.Get("/v1/health");
+  CHECK((!refused || refused->status != 200));
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+
+  const auto mismatched = testing::run_binary(binary(), {"--db", dir.file("data.sqlite"), "--tls-cert", cert});
+  CHECK(mismatched.code != 0);
+  CHECK(mismatched.err.find("--tls-cert and --tls-key") != std::string::npos);
+}
