@@ -22,6 +22,8 @@ TEST_CASE("the edge answers every kind of bad request in the error envelope") {
       {"wrong method with body", "POST", "/v1/health", "{}", "application/json", {}, 405, "METHOD_NOT_ALLOWED"},
       {"body over the limit", "POST", "/v1/health", big, "application/json", {}, 413, "PAYLOAD_TOO_LARGE"},
       {"unknown route with a body", "PUT", "/v1/nope", "{}", "application/json", {}, 404, "NOT_FOUND"},
+      {"non-JSON body", "GET", "/v1/health", "x=1", "application/x-www-form-urlencoded", {}, 415,
+       "UNSUPPORTED_MEDIA_TYPE"},
   });
 }
 
