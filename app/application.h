@@ -1,4 +1,4 @@
-// The assembled server: store, key, services, routes and the HTTP edge, wired from a Config.
+// The assembled server: the Runtime (key, store, services) plus routes and the HTTP edge.
 // Used by `main` and by the API tests, so both run exactly the same code. bind()/run() on one
 // thread, stop() from any thread.
 #pragma once
@@ -10,11 +10,8 @@
 #include "app/http/router.h"
 #include "app/http/server.h"
 #include "app/log.h"
-#include "core/clock.h"
-#include "core/crypto.h"
+#include "app/runtime.h"
 #include "core/health.h"
-#include "core/random.h"
-#include "storage/database.h"
 
 namespace app {
 
@@ -26,11 +23,6 @@ struct Environment {
   std::function<bool()> storage_probe = nullptr;
 };
 
-// Opens the key file (creating it, 0600, when missing); throws http::StartupError.
-core::ServerKey open_server_key(const Config& config, core::Random& random);
-// Opens and migrates the database; throws http::StartupError.
-std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock);
-
 class Application {
  public:
   // Opens everything; throws http::StartupError with a one-line reason.
@@ -41,14 +33,13 @@ class Application {
   void run() { server_->run(); }
   void stop() { server_->stop(); }
 
-  storage::Database& database() { return *database_; }
+  Runtime& runtime() { return runtime_; }
+  storage::Database& database() { return runtime_.database(); }
   const http::Router& router() const { return *router_; }
 
  private:
-  Config config_;
   Environment env_;
-  core::ServerKey key_;
-  std::unique_ptr<storage::Database> database_;
+  Runtime runtime_;
   std::unique_ptr<core::HealthService> health_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;

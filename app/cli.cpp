@@ -72,9 +72,40 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   add("tls-cert", config.http.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)")->check(CLI::ExistingFile);
   add("tls-key", config.http.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
 
+  std::string signup = "closed";
+  add("signup", signup, "open: anyone may POST /v1/auth/signup; closed: accounts come from the operator or Firebase")
+      ->check(CLI::IsMember({"open", "closed"}));
+  add("default-plan", config.default_plan, "Plan of new developers");
+  add("plans", config.plans,
+      "Extra or redefined plans, name:projects:applications (a number or 'unlimited'), e.g. team:50:20")
+      ->delimiter(',');
+  add("issuer", config.tokens.issuer, "iss and aud of the ID tokens this server issues");
+  add("firebase-project-id", config.tokens.firebase_project_id,
+      "Also accept Firebase ID tokens of this project (needs --firebase-certs)");
+  add("firebase-certs", config.tokens.firebase_certs_path,
+      "Google's securetoken kid → PEM certificate JSON; re-read when the file changes");
+  add("login-rate-limit", config.accounts.login_rate_limit, "Login attempts per email and per client address per 15 minutes")
+      ->check(CLI::Range(1, 1000000));
+
   auto* serve = cli.add_subcommand("serve", "Serve the API (the default command)")->fallthrough();
   auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations to --db and exit")->fallthrough();
   auto* version = cli.add_subcommand("version", "Print the version and exit")->fallthrough();
+
+  DeveloperArgs& developer = outcome.developer;
+  auto* developer_command = cli.add_subcommand("developer", "Manage developer accounts (works while a server runs)")
+                                ->fallthrough()
+                                ->require_subcommand(1);
+  auto* create = developer_command->add_subcommand("create", "Create a developer account; prints it as JSON")->fallthrough();
+  create->add_option("--email", developer.email, "Email address (unique, case-insensitive)")->required();
+  create->add_option("--name", developer.name, "Display name");
+  create->add_flag("--password-stdin", developer.password_stdin,
+                   "Read a password (10+ characters) from the first line of stdin, for /v1/auth/login");
+  create->add_option("--plan", developer.plan, "Plan (default: --default-plan)");
+  auto* set_plan = developer_command->add_subcommand("set-plan", "Change a developer's plan")->fallthrough();
+  set_plan->add_option("--email", developer.email, "Email address")->required();
+  set_plan->add_option("--plan", developer.plan, "Plan name")->required();
+  auto* token = cli.add_subcommand("token", "Print a fresh ID token for a developer (for scripts)")->fallthrough();
+  token->add_option("--email", developer.email, "Email address")->required();
 
   // Precedence is flag > environment > config file. CLI11 would let the file beat the
   // environment, so set variables are passed as leading flags that later real flags override.
@@ -116,6 +147,10 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   if (migrate->parsed()) outcome.command = Command::kMigrate;
   if (version->parsed()) outcome.command = Command::kVersion;
   if (serve->parsed()) outcome.command = Command::kServe;
+  if (create->parsed()) outcome.command = Command::kDeveloperCreate;
+  if (set_plan->parsed()) outcome.command = Command::kDeveloperSetPlan;
+  if (token->parsed()) outcome.command = Command::kToken;
+  config.accounts.signup_open = signup == "open";
   return outcome;
 }
 

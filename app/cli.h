@@ -11,11 +11,20 @@
 
 namespace app {
 
-enum class Command { kServe, kMigrate, kVersion };
+enum class Command { kServe, kMigrate, kVersion, kDeveloperCreate, kDeveloperSetPlan, kToken };
+
+// Arguments of the `developer ...` and `token` commands.
+struct DeveloperArgs {
+  std::string email;
+  std::string name;
+  std::string plan;             // empty = the default plan (create) — required for set-plan
+  bool password_stdin = false;  // read the password from the first line of stdin
+};
 
 struct CliOutcome {
   Command command = Command::kServe;
   Config config;
+  DeveloperArgs developer;
   std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
 };
 

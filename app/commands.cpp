@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/application.h"
+#include "app/http/render.h"
 
 namespace app {
 
@@ -77,6 +78,64 @@ int migrate(const Config& config) {
   }
 }
 
+// Runs `action(runtime)` against the configured database and key; prints its error if any.
+template <typename Action>
+int with_runtime(const Config& config, Action action) {
+  core::SystemClock clock;
+  core::SodiumRandom random;
+  try {
+    Runtime runtime(config, clock, random);
+    return action(runtime);
+  } catch (const std::exception& e) {
+    print_failure(e.what());
+    return 1;
+  }
+}
+
+int developer_create(const Config& config, const DeveloperArgs& args) {
+  std::optional<std::string> password;
+  if (args.password_stdin) {
+    std::string line;
+    std::getline(std::cin, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    password = line;
+  }
+  return with_runtime(config, [&](Runtime& runtime) {
+    auto created = runtime.accounts().create_developer(
+        {args.email, args.name, "", password, args.plan.empty() ? std::nullopt : std::optional(args.plan)});
+    if (!created.ok()) {
+      print_failure(created.error().message);
+      return 1;
+    }
+    std::cout << http::developer_json(created.value()).dump() << "\n";
+    return 0;
+  });
+}
+
+int developer_set_plan(const Config& config, const DeveloperArgs& args) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    auto updated = runtime.accounts().set_plan(args.email, args.plan);
+    if (!updated.ok()) {
+      print_failure(updated.error().message);
+      return 1;
+    }
+    std::cout << http::developer_json(updated.value()).dump() << "\n";
+    return 0;
+  });
+}
+
+int token(const Config& config, const DeveloperArgs& args) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    auto issued = runtime.accounts().issue_token(args.email);
+    if (!issued.ok()) {
+      print_failure(issued.error().message);
+      return 1;
+    }
+    std::cout << issued.value() << "\n";
+    return 0;
+  });
+}
+
 }  // namespace
 
 int run_command(const CliOutcome& outcome) {
@@ -87,6 +146,9 @@ int run_command(const CliOutcome& outcome) {
   switch (outcome.command) {
     case Command::kServe: return serve(outcome.config);
     case Command::kMigrate: return migrate(outcome.config);
+    case Command::kDeveloperCreate: return developer_create(outcome.config, outcome.developer);
+    case Command::kDeveloperSetPlan: return developer_set_plan(outcome.config, outcome.developer);
+    case Command::kToken: return token(outcome.config, outcome.developer);
     case Command::kVersion:
       std::cout << "cobinar-phone " << COBINAR_VERSION << "\n";
       return 0;

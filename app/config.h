@@ -3,9 +3,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/http/server.h"
 #include "app/log.h"
+#include "core/accounts.h"
+#include "core/tokens.h"
 #include "storage/database.h"
 
 namespace app {
@@ -16,6 +19,12 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   storage::Durability durability = storage::Durability::kFull;
   http::HttpOptions http;
+
+  // Console identity.
+  core::AccountOptions accounts;
+  core::TokenOptions tokens;
+  std::string default_plan = "free";
+  std::vector<std::string> plans;  // "name:projects:applications", added to free and unlimited
 
   std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
 };

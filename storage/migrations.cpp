@@ -12,6 +12,7 @@ namespace storage {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "schema", embedded::kSchemaSql},
+      {2, "developers", embedded::kMigration0002},
   };
   return list;
 }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "app/http/reply.h"
+#include "core/accounts.h"
 #include "core/health.h"
 
 namespace app::http {
@@ -12,5 +13,14 @@ namespace app::http {
 Handler health_get(const core::HealthService& health);
 // GET /v1/openapi.json
 Handler openapi_get(std::string_view document);
+
+// POST /v1/auth/signup, /login, /refresh, /logout
+Handler auth_signup(core::AccountService& accounts);
+Handler auth_login(core::AccountService& accounts);
+Handler auth_refresh(core::AccountService& accounts);
+Handler auth_logout(core::AccountService& accounts);
+// GET, PATCH /v1/developer/me
+Handler developer_me_get(core::AccountService& accounts);
+Handler developer_me_patch(core::AccountService& accounts);
 
 }  // namespace app::http

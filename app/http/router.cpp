@@ -64,7 +64,12 @@ void write_reply(httplib::Response& response, const Reply& reply) {
 }
 
 void write_error(httplib::Response& response, const core::Error& error, std::string_view request_id) {
-  write_reply(response, Reply{http_status(error.code), error_envelope(error, request_id), {}});
+  Reply reply{http_status(error.code), error_envelope(error, request_id), {}};
+  if (error.code == core::ErrorCode::kRateLimited && error.details.contains("retryAfter")) {
+    reply.headers.emplace_back("Retry-After", error.details["retryAfter"].dump());
+  }
+  if (error.code == core::ErrorCode::kUnauthenticated) reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+  write_reply(response, reply);
 }
 
 Router::Router(std::vector<Route> routes, Log& log) : log_(log) {

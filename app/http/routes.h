@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "app/http/router.h"
+#include "core/accounts.h"
 #include "core/health.h"
 
 namespace app::http {
@@ -11,6 +12,7 @@ namespace app::http {
 // The services the routes call; owned by the Application, outliving the server.
 struct Services {
   const core::HealthService& health;
+  core::AccountService& accounts;
 };
 
 std::vector<Route> make_routes(const Services& services);

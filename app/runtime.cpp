@@ -1,0 +1,55 @@
+#include "app/runtime.h"
+
+#include "app/http/server.h"
+#include "storage/key_file.h"
+
+namespace app {
+
+namespace {
+
+core::PlanCatalog make_plans(const Config& config) {
+  auto catalog = core::PlanCatalog::create(config.plans, config.default_plan);
+  if (!catalog.ok()) throw http::StartupError(catalog.error().message);
+  return catalog.value();
+}
+
+core::ServerKey open_server_key(const Config& config, core::Random& random) {
+  storage::KeyBytes fresh{};
+  random.fill(fresh);
+  try {
+    return core::ServerKey(storage::load_or_create_key_file(config.key_file_path(), fresh));
+  } catch (const storage::KeyFileError& e) {
+    throw http::StartupError(e.what());
+  }
+}
+
+void check_firebase(const core::TokenOptions& tokens) {
+  if (!tokens.firebase_project_id.empty() && tokens.firebase_certs_path.empty()) {
+    throw http::StartupError("--firebase-project-id needs --firebase-certs (Google's kid → certificate JSON)");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock) {
+  try {
+    return storage::Database::open({config.db_path, config.durability}, core::format_timestamp(clock.now()));
+  } catch (const std::exception& e) {
+    throw http::StartupError(e.what());
+  }
+}
+
+Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& random)
+    : config_(config),
+      clock_(clock),
+      random_(random),
+      plans_(make_plans(config_)),
+      key_(open_server_key(config_, random_)),
+      database_(open_database(config_, clock_)) {
+  check_firebase(config_.tokens);
+  tokens_ = std::make_unique<core::TokenService>(clock_, key_, config_.tokens);
+  accounts_ = std::make_unique<core::AccountService>(*database_, clock_, random_, key_, *tokens_, plans_,
+                                                     config_.accounts);
+}
+
+}  // namespace app

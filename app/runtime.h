@@ -1,0 +1,46 @@
+// Everything but the HTTP edge: key, store and core services, wired from a Config. Shared by
+// the server and the CLI commands, so both apply the same rules. Thread-safe after construction.
+#pragma once
+
+#include <memory>
+
+#include "app/config.h"
+#include "core/accounts.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/plans.h"
+#include "core/random.h"
+#include "core/tokens.h"
+#include "storage/database.h"
+
+namespace app {
+
+// Opens and migrates the database alone (the `migrate` command); throws http::StartupError.
+std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock);
+
+class Runtime {
+ public:
+  // Opens the key file (creating it, 0600) and the database (migrating it); throws
+  // http::StartupError with a one-line reason.
+  Runtime(const Config& config, const core::Clock& clock, core::Random& random);
+
+  const Config& config() const { return config_; }
+  const core::Clock& clock() const { return clock_; }
+  core::Random& random() { return random_; }
+  storage::Database& database() { return *database_; }
+  const core::PlanCatalog& plans() const { return plans_; }
+  const core::TokenService& tokens() const { return *tokens_; }
+  core::AccountService& accounts() { return *accounts_; }
+
+ private:
+  Config config_;
+  const core::Clock& clock_;
+  core::Random& random_;
+  core::PlanCatalog plans_;
+  core::ServerKey key_;
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<core::TokenService> tokens_;
+  std::unique_ptr<core::AccountService> accounts_;
+};
+
+}  // namespace app

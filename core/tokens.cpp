@@ -1,0 +1,106 @@
+#include "core/tokens.h"
+
+namespace core {
+
+namespace {
+
+Error unauthenticated(std::string message) { return Error{ErrorCode::kUnauthenticated, std::move(message), nullptr}; }
+
+std::string string_claim(const nlohmann::json& claims, const char* name) {
+  const auto it = claims.find(name);
+  return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// `aud` may be a string or an array of strings (RFC 7519 §4.1.3).
+bool audience_matches(const nlohmann::json& claims, const std::string& expected) {
+  const auto it = claims.find("aud");
+  if (it == claims.end()) return false;
+  if (it->is_string()) return it->get_ref<const std::string&>() == expected;
+  if (!it->is_array()) return false;
+  for (const auto& entry : *it) {
+    if (entry.is_string() && entry.get_ref<const std::string&>() == expected) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TokenService::TokenService(const Clock& clock, const ServerKey& key, TokenOptions options)
+    : clock_(clock), options_(std::move(options)), signer_(key.derive("idtoken")) {
+  if (!options_.firebase_project_id.empty()) {
+    firebase_issuer_ = "https://securetoken.google.com/" + options_.firebase_project_id;
+    firebase_certs_ = std::make_unique<FirebaseCertificates>(options_.firebase_certs_path);
+  }
+}
+
+std::string TokenService::issue(const std::string& developer_id, const std::string& email, TimePoint auth_time) const {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  const auto auth = std::chrono::duration_cast<std::chrono::seconds>(auth_time.time_since_epoch()).count();
+  return signer_.sign({{"iss", options_.issuer},
+                       {"aud", options_.issuer},
+                       {"sub", developer_id},
+                       {"email", email},
+                       {"iat", now},
+                       {"exp", now + options_.lifetime.count()},
+                       {"auth_time", auth}});
+}
+
+std::string TokenService::check_times(const nlohmann::json& claims, bool require_auth_time) const {
+  const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
+  const double skew = static_cast<double>(options_.clock_skew.count());
+  auto number = [&](const char* name) -> std::optional<double> {
+    const auto it = claims.find(name);
+    if (it == claims.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+  };
+  const auto exp = number("exp"), iat = number("iat"), auth_time = number("auth_time");
+  if (!exp || !iat) return "Token lacks exp or iat.";
+  if (*exp <= now - skew) return "Token has expired.";
+  if (*iat > now + skew) return "Token is issued in the future.";
+  if (require_auth_time && (!auth_time || *auth_time > now + skew)) return "Token has no valid auth_time.";
+  return {};
+}
+
+Result<VerifiedToken> TokenService::verify(std::string_view token) const {
+  const auto jwt = decode_jwt(token);
+  if (!jwt) return unauthenticated("Malformed ID token.");
+  const std::string issuer = string_claim(jwt->claims, "iss");
+  if (issuer == options_.issuer) return verify_local(*jwt);
+  if (firebase_certs_ && issuer == firebase_issuer_) return verify_firebase(*jwt);
+  return unauthenticated("ID token has an unknown issuer.");
+}
+
+Result<VerifiedToken> TokenService::verify_local(const DecodedJwt& jwt) const {
+  if (!signer_.verify(jwt)) return unauthenticated("ID token signature is invalid.");
+  if (!audience_matches(jwt.claims, options_.issuer)) return unauthenticated("ID token has the wrong audience.");
+  if (auto problem = check_times(jwt.claims, false); !problem.empty()) return unauthenticated(problem);
+  VerifiedToken verified;
+  verified.issuer = VerifiedToken::Issuer::kLocal;
+  verified.subject = string_claim(jwt.claims, "sub");
+  verified.email = string_claim(jwt.claims, "email");
+  if (verified.subject.empty()) return unauthenticated("ID token has no subject.");
+  return verified;
+}
+
+Result<VerifiedToken> TokenService::verify_firebase(const DecodedJwt& jwt) const {
+  const std::string kid = string_claim(jwt.header, "kid");
+  if (kid.empty()) return unauthenticated("Firebase token has no key id.");
+  const auto key = firebase_certs_->key(kid);
+  if (!key) return unauthenticated("Firebase token is signed by an unknown key.");
+  if (!verify_rs256(jwt, key.get())) return unauthenticated("Firebase token signature is invalid.");
+  if (!audience_matches(jwt.claims, options_.firebase_project_id)) {
+    return unauthenticated("Firebase token has the wrong audience.");
+  }
+  if (auto problem = check_times(jwt.claims, true); !problem.empty()) return unauthenticated(problem);
+  VerifiedToken verified;
+  verified.issuer = VerifiedToken::Issuer::kFirebase;
+  verified.subject = string_claim(jwt.claims, "sub");
+  verified.email = string_claim(jwt.claims, "email");
+  verified.name = string_claim(jwt.claims, "name");
+  const auto email_verified = jwt.claims.find("email_verified");
+  verified.email_verified = email_verified != jwt.claims.end() && email_verified->is_boolean() && email_verified->get<bool>();
+  if (verified.subject.empty() || verified.subject.size() > 128) return unauthenticated("Firebase token has no valid subject.");
+  return verified;
+}
+
+}  // namespace core

@@ -1,0 +1,59 @@
+// ID tokens: issuing our own (EdDSA) and verifying ours or Firebase's (RS256). The issuer
+// decides the one algorithm accepted, so no token can choose its own verification.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/firebase_certs.h"
+#include "core/jwt.h"
+
+namespace core {
+
+struct TokenOptions {
+  std::string issuer = "cobinar-phone";        // `iss` and `aud` of our tokens
+  std::chrono::seconds lifetime{3600};          // `exp` - `iat` of our tokens
+  std::chrono::seconds clock_skew{60};          // tolerated for exp, iat, auth_time
+  std::string firebase_project_id;              // empty: Firebase tokens are not accepted
+  std::string firebase_certs_path;              // kid → PEM certificate JSON
+};
+
+struct VerifiedToken {
+  enum class Issuer { kLocal, kFirebase };
+  Issuer issuer = Issuer::kLocal;
+  std::string subject;  // developer id (local) or Firebase uid
+  std::string email;
+  std::string name;
+  bool email_verified = false;
+};
+
+class TokenService {
+ public:
+  TokenService(const Clock& clock, const ServerKey& key, TokenOptions options);
+
+  std::string issue(const std::string& developer_id, const std::string& email, TimePoint auth_time) const;
+  // 401 UNAUTHENTICATED for anything but a valid, current token of an accepted issuer.
+  Result<VerifiedToken> verify(std::string_view token) const;
+
+  std::chrono::seconds lifetime() const { return options_.lifetime; }
+  const TokenOptions& options() const { return options_; }
+
+ private:
+  Result<VerifiedToken> verify_local(const DecodedJwt& jwt) const;
+  Result<VerifiedToken> verify_firebase(const DecodedJwt& jwt) const;
+  // exp/iat/auth_time against the clock; an error message or empty.
+  std::string check_times(const nlohmann::json& claims, bool require_auth_time) const;
+
+  const Clock& clock_;
+  TokenOptions options_;
+  Ed25519Jwt signer_;
+  std::string firebase_issuer_;
+  std::unique_ptr<FirebaseCertificates> firebase_certs_;
+};
+
+}  // namespace core

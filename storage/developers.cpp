@@ -1,0 +1,157 @@
+#include "storage/developers.h"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+namespace storage {
+
+namespace {
+
+constexpr char kDeveloperColumns[] =
+    "id, email, email_key, name, company, plan, virtual_phone, password_hash, firebase_uid, created_at, updated_at";
+
+std::optional<std::string> optional_text(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getString();
+}
+
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::string>& value) {
+  if (value) {
+    statement.bind(index, *value);
+  } else {
+    statement.bind(index);
+  }
+}
+
+std::optional<DeveloperRow> find_one(SQLite::Database& db, const char* where, const std::string& value) {
+  SQLite::Statement query(db, std::string("SELECT ") + kDeveloperColumns + " FROM developers WHERE " + where);
+  query.bind(1, value);
+  if (!query.executeStep()) return std::nullopt;
+  return DeveloperRow{query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getString(),
+                      query.getColumn(3).getString(), query.getColumn(4).getString(), query.getColumn(5).getString(),
+                      query.getColumn(6).getString(), optional_text(query.getColumn(7)),
+                      optional_text(query.getColumn(8)), query.getColumn(9).getString(),
+                      query.getColumn(10).getString()};
+}
+
+void exec_update(SQLite::Database& db, const char* sql, std::initializer_list<std::string> values) {
+  SQLite::Statement statement(db, sql);
+  int index = 1;
+  for (const auto& value : values) statement.bind(index++, value);
+  statement.exec();
+}
+
+}  // namespace
+
+namespace developers {
+
+bool insert(SQLite::Database& db, const DeveloperRow& row) {
+  SQLite::Statement statement(db, std::string("INSERT INTO developers(") + kDeveloperColumns +
+                                      ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  statement.bind(1, row.id);
+  statement.bind(2, row.email);
+  statement.bind(3, row.email_key);
+  statement.bind(4, row.name);
+  statement.bind(5, row.company);
+  statement.bind(6, row.plan);
+  statement.bind(7, row.virtual_phone);
+  bind_optional(statement, 8, row.password_hash);
+  bind_optional(statement, 9, row.firebase_uid);
+  statement.bind(10, row.created_at);
+  statement.bind(11, row.updated_at);
+  try {
+    statement.exec();
+  } catch (const SQLite::Exception& e) {
+    if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE || e.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return false;
+    }
+    throw;
+  }
+  return true;
+}
+
+std::optional<DeveloperRow> find_by_id(SQLite::Database& db, const std::string& id) {
+  return find_one(db, "id = ?", id);
+}
+
+std::optional<DeveloperRow> find_by_email_key(SQLite::Database& db, const std::string& email_key) {
+  return find_one(db, "email_key = ?", email_key);
+}
+
+std::optional<DeveloperRow> find_by_firebase_uid(SQLite::Database& db, const std::string& uid) {
+  return find_one(db, "firebase_uid = ?", uid);
+}
+
+bool virtual_phone_taken(SQLite::Database& db, const std::string& phone) {
+  SQLite::Statement query(db, "SELECT 1 FROM developers WHERE virtual_phone = ?");
+  query.bind(1, phone);
+  return query.executeStep();
+}
+
+void update_profile(SQLite::Database& db, const std::string& id, const std::string& name, const std::string& company,
+                    const std::string& updated_at) {
+  exec_update(db, "UPDATE developers SET name = ?, company = ?, updated_at = ? WHERE id = ?",
+              {name, company, updated_at, id});
+}
+
+void set_plan(SQLite::Database& db, const std::string& id, const std::string& plan, const std::string& updated_at) {
+  exec_update(db, "UPDATE developers SET plan = ?, updated_at = ? WHERE id = ?", {plan, updated_at, id});
+}
+
+void link_firebase(SQLite::Database& db, const std::string& id, const std::string& uid, const std::string& updated_at) {
+  exec_update(db, "UPDATE developers SET firebase_uid = ?, updated_at = ? WHERE id = ?", {uid, updated_at, id});
+}
+
+void remove(SQLite::Database& db, const std::string& id) { exec_update(db, "DELETE FROM developers WHERE id = ?", {id}); }
+
+}  // namespace developers
+
+namespace refresh_tokens {
+
+void insert(SQLite::Database& db, const RefreshTokenRow& row) {
+  SQLite::Statement statement(
+      db, "INSERT INTO refresh_tokens(token_hash, developer_id, family_id, auth_time, created_at, expires_at) "
+          "VALUES(?, ?, ?, ?, ?, ?)");
+  statement.bind(1, row.token_hash.data(), static_cast<int>(row.token_hash.size()));
+  statement.bind(2, row.developer_id);
+  statement.bind(3, row.family_id);
+  statement.bind(4, row.auth_time);
+  statement.bind(5, row.created_at);
+  statement.bind(6, row.expires_at);
+  statement.exec();
+}
+
+std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& token_hash) {
+  SQLite::Statement query(
+      db, "SELECT developer_id, family_id, auth_time, created_at, expires_at, used_at FROM refresh_tokens "
+      "WHERE token_hash = ?");
+  query.bind(1, token_hash.data(), static_cast<int>(token_hash.size()));
+  if (!query.executeStep()) return std::nullopt;
+  return RefreshTokenRow{token_hash,
+                         query.getColumn(0).getString(),
+                         query.getColumn(1).getString(),
+                         query.getColumn(2).getString(),
+                         query.getColumn(3).getString(),
+                         query.getColumn(4).getString(),
+                         optional_text(query.getColumn(5))};
+}
+
+bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at) {
+  SQLite::Statement statement(db, "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL");
+  statement.bind(1, used_at);
+  statement.bind(2, token_hash.data(), static_cast<int>(token_hash.size()));
+  return statement.exec() == 1;
+}
+
+void revoke_family(SQLite::Database& db, const std::string& family_id, const std::string& used_at) {
+  exec_update(db, "UPDATE refresh_tokens SET used_at = ? WHERE family_id = ? AND used_at IS NULL", {used_at, family_id});
+}
+
+void delete_expired(SQLite::Database& db, const std::string& now) {
+  exec_update(db, "DELETE FROM refresh_tokens WHERE expires_at < ?", {now});
+}
+
+}  // namespace refresh_tokens
+
+}  // namespace storage

@@ -1,0 +1,64 @@
+// Developer accounts and refresh tokens: SQL only, no policy. Functions take the connection
+// of the caller's transaction (Database::read / Database::write); not thread-safe by themselves.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace storage {
+
+struct DeveloperRow {
+  std::string id;
+  std::string email;
+  std::string email_key;
+  std::string name;
+  std::string company;
+  std::string plan;
+  std::string virtual_phone;
+  std::optional<std::string> password_hash;
+  std::optional<std::string> firebase_uid;
+  std::string created_at;
+  std::string updated_at;
+};
+
+namespace developers {
+
+// Returns false when the email, virtual number or Firebase uid is already taken.
+bool insert(SQLite::Database& db, const DeveloperRow& row);
+std::optional<DeveloperRow> find_by_id(SQLite::Database& db, const std::string& id);
+std::optional<DeveloperRow> find_by_email_key(SQLite::Database& db, const std::string& email_key);
+std::optional<DeveloperRow> find_by_firebase_uid(SQLite::Database& db, const std::string& uid);
+bool virtual_phone_taken(SQLite::Database& db, const std::string& phone);
+void update_profile(SQLite::Database& db, const std::string& id, const std::string& name, const std::string& company,
+                    const std::string& updated_at);
+void set_plan(SQLite::Database& db, const std::string& id, const std::string& plan, const std::string& updated_at);
+void link_firebase(SQLite::Database& db, const std::string& id, const std::string& uid, const std::string& updated_at);
+void remove(SQLite::Database& db, const std::string& id);
+
+}  // namespace developers
+
+struct RefreshTokenRow {
+  std::string token_hash;  // raw bytes
+  std::string developer_id;
+  std::string family_id;
+  std::string auth_time;
+  std::string created_at;
+  std::string expires_at;
+  std::optional<std::string> used_at;
+};
+
+namespace refresh_tokens {
+
+void insert(SQLite::Database& db, const RefreshTokenRow& row);
+std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& token_hash);
+// Marks an unused token used; false if it was already used (a concurrent rotation won).
+bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at);
+void revoke_family(SQLite::Database& db, const std::string& family_id, const std::string& used_at);
+void delete_expired(SQLite::Database& db, const std::string& now);
+
+}  // namespace refresh_tokens
+
+}  // namespace storage
