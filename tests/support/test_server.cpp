@@ -39,6 +39,18 @@ std::vector<std::string> TestServer::log_lines() const {
   return log_lines_;
 }
 
+std::string TestServer::create_developer(const std::string& email, const std::string& plan) {
+  auto& accounts = application_->runtime().accounts();
+  auto created = accounts.create_developer(
+      {email, "", "", std::nullopt, plan.empty() ? std::nullopt : std::optional<std::string>(plan)});
+  REQUIRE_MESSAGE(created.ok(), created.error().message);
+  auto token = accounts.issue_token(email);
+  REQUIRE(token.ok());
+  return token.value();
+}
+
+httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
 Exchange perform(httplib::Client& client, const std::string& method, const std::string& path,
                  const std::string& body, const std::string& content_type, const httplib::Headers& headers) {
   httplib::Request request;

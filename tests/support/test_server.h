@@ -35,6 +35,9 @@ class TestServer {
   const app::Config& config() const { return config_; }
   std::vector<std::string> log_lines() const;
 
+  // Creates a developer (through the core, as the CLI does) and returns a fresh ID token.
+  std::string create_developer(const std::string& email, const std::string& plan = "");
+
  private:
   TempDir dir_;
   core::ManualClock clock_;
@@ -66,6 +69,9 @@ struct Exchange {
   nlohmann::json body;  // discarded if not JSON
   std::string raw_body;
 };
+
+// `Authorization: Bearer <token>`
+httplib::Headers bearer(const std::string& token);
 
 Exchange perform(httplib::Client& client, const std::string& method, const std::string& path,
                  const std::string& body = "", const std::string& content_type = "application/json",
