@@ -246,3 +246,53 @@ TEST_CASE("serves HTTPS with --tls-cert and --tls-key") {
   CHECK(mismatched.code != 0);
   CHECK(mismatched.err.find("--tls-cert and --tls-key") != std::string::npos);
 }
+
+TEST_CASE("developer create, token and set-plan work while the server runs on the same database") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+  httplib::Client client("127.0.0.1", port);
+
+  const auto created = testing::run_binary(
+      binary(), {"developer", "create", "--email", "Ops@Example.com", "--name", "Ops", "--password-stdin", "--db", db},
+      {}, "correct horse battery\n");
+  REQUIRE_MESSAGE(created.code == 0, created.err);
+  const auto developer = nlohmann::json::parse(created.out);
+  CHECK(developer["email"] == "Ops@Example.com");
+  CHECK(developer["plan"] == "free");
+
+  auto login = client.Post("/v1/auth/login", R"({"email":"ops@example.com","password":"correct horse battery"})",
+                           "application/json");
+  REQUIRE(login);
+  CHECK(login->status == 200);
+
+  const auto token = testing::run_binary(binary(), {"--db", db, "token", "--email", "ops@example.com"});
+  REQUIRE_MESSAGE(token.code == 0, token.err);
+  const std::string id_token = token.out.substr(0, token.out.find('\n'));
+  auto me = client.Get("/v1/developer/me", {{"Authorization", "Bearer " + id_token}});
+  REQUIRE(me);
+  CHECK(me->status == 200);
+  CHECK(nlohmann::json::parse(me->body)["data"]["id"] == developer["id"]);
+
+  const auto set_plan =
+      testing::run_binary(binary(), {"developer", "set-plan", "--email", "ops@example.com", "--plan", "unlimited", "--db", db});
+  CHECK(set_plan.code == 0);
+  me = client.Get("/v1/developer/me", {{"Authorization", "Bearer " + id_token}});
+  CHECK(nlohmann::json::parse(me->body)["data"]["plan"] == "unlimited");
+
+  const auto duplicate = testing::run_binary(binary(), {"developer", "create", "--email", "ops@example.com", "--db", db});
+  CHECK(duplicate.code != 0);
+  CHECK(duplicate.err.find("already exists") != std::string::npos);
+  const auto unknown_plan =
+      testing::run_binary(binary(), {"developer", "set-plan", "--email", "ops@example.com", "--plan", "gold", "--db", db});
+  CHECK(unknown_plan.code != 0);
+  const auto short_password = testing::run_binary(
+      binary(), {"developer", "create", "--email", "b@example.com", "--password-stdin", "--db", db}, {}, "short\n");
+  CHECK(short_password.code != 0);
+  const auto nobody = testing::run_binary(binary(), {"token", "--email", "nobody@example.com", "--db", db});
+  CHECK(nobody.code != 0);
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}

@@ -12,9 +12,9 @@ extern char** environ;
 namespace testing {
 
 Process::Process(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
-                 const std::string& cwd) {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+                 const std::string& input) {
+  int out_pipe[2], err_pipe[2], in_pipe[2];
+  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0 || ::pipe(in_pipe) != 0) throw std::runtime_error("pipe failed");
 
   std::vector<std::string> argv_storage = {binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
@@ -35,7 +35,8 @@ Process::Process(const std::string& binary, const std::vector<std::string>& args
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
   posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  posix_spawn_file_actions_addclose(&actions, in_pipe[1]);
   // The child must not inherit a blocked signal mask or ignored signals from the test runner.
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
@@ -51,7 +52,14 @@ Process::Process(const std::string& binary, const std::vector<std::string>& args
   posix_spawnattr_destroy(&attributes);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
+  ::close(in_pipe[0]);
   if (rc != 0) throw std::runtime_error("posix_spawn failed for " + binary);
+  // Small inputs fit the pipe buffer, so this cannot block on a child that does not read.
+  if (!input.empty() && ::write(in_pipe[1], input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+    ::close(in_pipe[1]);
+    throw std::runtime_error("cannot write the child's stdin");
+  }
+  ::close(in_pipe[1]);
 
   auto reader = [this](int fd, std::string* target) {
     char buffer[4096];
@@ -119,8 +127,8 @@ std::string Process::err() const {
 }
 
 Completed run_binary(const std::string& binary, const std::vector<std::string>& args,
-                     const std::vector<std::string>& env) {
-  Process process(binary, args, env);
+                     const std::vector<std::string>& env, const std::string& input) {
+  Process process(binary, args, env, input);
   const auto code = process.wait(std::chrono::seconds(30));
   return {code.value_or(-1), process.out(), process.err()};
 }

@@ -14,8 +14,9 @@ namespace testing {
 class Process {
  public:
   // Starts `binary args...` with `env` ("NAME=value") added to the current environment.
+  // `input` is written to its stdin, which is then closed.
   Process(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-          const std::string& cwd = "");
+          const std::string& input = "");
   ~Process();
 
   void signal(int signo) const;
@@ -43,6 +44,6 @@ struct Completed {
   std::string err;
 };
 Completed run_binary(const std::string& binary, const std::vector<std::string>& args,
-                     const std::vector<std::string>& env = {});
+                     const std::vector<std::string>& env = {}, const std::string& input = "");
 
 }  // namespace testing
