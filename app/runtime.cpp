@@ -50,6 +50,8 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   tokens_ = std::make_unique<core::TokenService>(clock_, key_, config_.tokens);
   accounts_ = std::make_unique<core::AccountService>(*database_, clock_, random_, key_, *tokens_, plans_,
                                                      config_.accounts);
+  projects_ = std::make_unique<core::ProjectService>(*database_, clock_, random_, plans_);
+  applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_);
 }
 
 }  // namespace app

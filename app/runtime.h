@@ -6,6 +6,8 @@
 
 #include "app/config.h"
 #include "core/accounts.h"
+#include "core/applications.h"
+#include "core/projects.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/plans.h"
@@ -31,6 +33,8 @@ class Runtime {
   const core::PlanCatalog& plans() const { return plans_; }
   const core::TokenService& tokens() const { return *tokens_; }
   core::AccountService& accounts() { return *accounts_; }
+  core::ProjectService& projects() { return *projects_; }
+  core::ApplicationService& applications() { return *applications_; }
 
  private:
   Config config_;
@@ -41,6 +45,8 @@ class Runtime {
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<core::TokenService> tokens_;
   std::unique_ptr<core::AccountService> accounts_;
+  std::unique_ptr<core::ProjectService> projects_;
+  std::unique_ptr<core::ApplicationService> applications_;
 };
 
 }  // namespace app

@@ -15,14 +15,14 @@ std::string format_timestamp(TimePoint t) {
   const auto day = floor<days>(t);
   const year_month_day ymd(day);
   const hh_mm_ss hms(t - day);
-  char out[32];
+  char out[64];
   std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long long>(hms.seconds().count()));
   // Milliseconds are inserted before the trailing Z.
   std::string text(out);
-  char millis[8];
+  char millis[16];
   std::snprintf(millis, sizeof millis, ".%03lld", static_cast<long long>(hms.subseconds().count()));
   text.insert(text.size() - 1, millis);
   return text;

@@ -53,11 +53,14 @@ std::size_t country_code_length(std::string_view digits) {
 std::string display_phone(const std::string& e164) {
   const std::string_view digits = std::string_view(e164).substr(1);
   const std::size_t cc = country_code_length(digits);
-  std::string out = "+" + std::string(digits.substr(0, cc));
+  std::string out;
+  out.reserve(e164.size() + 6);
+  out.push_back('+');
+  out.append(digits.substr(0, cc));
   const std::string_view national = digits.substr(cc);
   for (std::size_t i = 0; i < national.size(); i += 3) {
-    out += ' ';
-    out += national.substr(i, 3);
+    out.push_back(' ');
+    out.append(national.substr(i, 3));
   }
   return out;
 }

@@ -4,11 +4,18 @@ namespace core {
 
 namespace {
 
-std::optional<std::optional<int>> parse_limit(const std::string& text) {
-  if (text == "unlimited") return std::optional<int>();
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::optional<int>(std::stoi(text));
+// A limit: a count, or -1 for "unlimited"; false when malformed.
+bool parse_limit(const std::string& text, int& limit) {
+  if (text == "unlimited") {
+    limit = -1;
+    return true;
+  }
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+  limit = std::stoi(text);
+  return true;
 }
+
+std::optional<int> as_optional(int limit) { return limit < 0 ? std::nullopt : std::optional<int>(limit); }
 
 bool valid_name(const std::string& name) {
   if (name.empty() || name.size() > 32) return false;
@@ -31,13 +38,13 @@ Result<PlanCatalog> PlanCatalog::create(const std::vector<std::string>& definiti
       return Error::invalid_argument("plan '" + definition + "' is not name:projects:applications");
     }
     const std::string name = definition.substr(0, first);
-    const auto projects = parse_limit(definition.substr(first + 1, second - first - 1));
-    const auto applications = parse_limit(definition.substr(second + 1));
-    if (!valid_name(name) || !projects || !applications) {
+    int projects = 0, applications = 0;
+    if (!valid_name(name) || !parse_limit(definition.substr(first + 1, second - first - 1), projects) ||
+        !parse_limit(definition.substr(second + 1), applications)) {
       return Error::invalid_argument("plan '" + definition +
                                      "' is not name:projects:applications (limits: a number or 'unlimited')");
     }
-    catalog.plans_[name] = Plan{name, *projects, *applications};
+    catalog.plans_[name] = Plan{name, as_optional(projects), as_optional(applications)};
   }
   if (!catalog.find(default_plan)) return Error::invalid_argument("default plan '" + default_plan + "' is not defined");
   catalog.default_plan_ = default_plan;

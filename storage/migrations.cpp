@@ -13,6 +13,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "schema", embedded::kSchemaSql},
       {2, "developers", embedded::kMigration0002},
+      {3, "projects_applications", embedded::kMigration0003},
   };
   return list;
 }

@@ -5,6 +5,8 @@
 
 #include "app/http/reply.h"
 #include "core/accounts.h"
+#include "core/applications.h"
+#include "core/projects.h"
 #include "core/health.h"
 
 namespace app::http {
@@ -22,5 +24,21 @@ Handler auth_logout(core::AccountService& accounts);
 // GET, PATCH /v1/developer/me
 Handler developer_me_get(core::AccountService& accounts);
 Handler developer_me_patch(core::AccountService& accounts);
+
+// /v1/projects[/{id}]
+Handler projects_list(core::AccountService& accounts, core::ProjectService& projects);
+Handler projects_create(core::AccountService& accounts, core::ProjectService& projects);
+Handler projects_get(core::AccountService& accounts, core::ProjectService& projects);
+Handler projects_update(core::AccountService& accounts, core::ProjectService& projects);
+Handler projects_delete(core::AccountService& accounts, core::ProjectService& projects);
+
+// /v1/applications[/{id}[/rotate/{type} | /webhook-secret]]
+Handler applications_list(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_create(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_get(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_update(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_delete(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_rotate(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_webhook_secret(core::AccountService& accounts, core::ApplicationService& applications);
 
 }  // namespace app::http

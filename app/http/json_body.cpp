@@ -10,4 +10,14 @@ core::Result<nlohmann::json> json_object_body(const HttpRequest& request) {
   return body;
 }
 
+core::Result<nlohmann::json> optional_json_object_body(const HttpRequest& request) {
+  if (request.raw.body.empty()) return nlohmann::json::object();
+  return json_object_body(request);
+}
+
+std::optional<std::string> query_param(const HttpRequest& request, const char* name) {
+  if (!request.raw.has_param(name)) return std::nullopt;
+  return request.raw.get_param_value(name);
+}
+
 }  // namespace app::http

@@ -4,10 +4,23 @@
 #include <nlohmann/json.hpp>
 
 #include "core/accounts.h"
+#include "core/applications.h"
+#include "core/projects.h"
 
 namespace app::http {
 
 nlohmann::json developer_json(const core::Developer& developer);
 nlohmann::json session_json(const core::Session& session);
+nlohmann::json project_json(const core::Project& project);
+nlohmann::json application_json(const core::Application& application);
+nlohmann::json created_application_json(const core::CreatedApplication& created);
+
+// Renders each item of a page with `render` into a list reply.
+template <typename T, typename Render>
+nlohmann::json page_items(const core::Page<T>& page, Render render) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : page.items) items.push_back(render(item));
+  return items;
+}
 
 }  // namespace app::http

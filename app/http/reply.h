@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,10 @@ struct Reply {
 
   // `{ "data": data }` with the given status.
   static Reply data(nlohmann::json data, int status = 200);
+  // `{ "data": [items], "nextCursor": cursor-or-null }`
+  static Reply list(nlohmann::json items, const std::optional<std::string>& next_cursor);
+  // `{ "data": { "id": id, "deleted": true } }`, the answer of every DELETE.
+  static Reply deleted(const std::string& id);
 };
 
 using Handler = std::function<core::Result<Reply>(const HttpRequest&)>;

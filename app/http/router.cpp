@@ -56,6 +56,15 @@ Reply Reply::data(nlohmann::json data, int status) {
   return Reply{status, nlohmann::json{{"data", std::move(data)}}, {}};
 }
 
+Reply Reply::list(nlohmann::json items, const std::optional<std::string>& next_cursor) {
+  return Reply{200,
+               nlohmann::json{{"data", std::move(items)},
+                              {"nextCursor", next_cursor ? nlohmann::json(*next_cursor) : nlohmann::json(nullptr)}},
+               {}};
+}
+
+Reply Reply::deleted(const std::string& id) { return data({{"id", id}, {"deleted", true}}); }
+
 void write_reply(httplib::Response& response, const Reply& reply) {
   response.status = reply.status;
   for (const auto& [name, value] : reply.headers) response.set_header(name, value);

@@ -16,6 +16,21 @@ std::vector<Route> make_routes(const Services& services) {
       {"POST", "/v1/auth/logout", auth_logout(services.accounts)},
       {"GET", "/v1/developer/me", developer_me_get(services.accounts)},
       {"PATCH", "/v1/developer/me", developer_me_patch(services.accounts)},
+
+      {"GET", "/v1/projects", projects_list(services.accounts, services.projects)},
+      {"POST", "/v1/projects", projects_create(services.accounts, services.projects)},
+      {"GET", "/v1/projects/{id}", projects_get(services.accounts, services.projects)},
+      {"PATCH", "/v1/projects/{id}", projects_update(services.accounts, services.projects)},
+      {"DELETE", "/v1/projects/{id}", projects_delete(services.accounts, services.projects)},
+
+      {"GET", "/v1/applications", applications_list(services.accounts, services.applications)},
+      {"POST", "/v1/applications", applications_create(services.accounts, services.applications)},
+      {"GET", "/v1/applications/{id}", applications_get(services.accounts, services.applications)},
+      {"PATCH", "/v1/applications/{id}", applications_update(services.accounts, services.applications)},
+      {"DELETE", "/v1/applications/{id}", applications_delete(services.accounts, services.applications)},
+      {"POST", "/v1/applications/{id}/rotate/{type}", applications_rotate(services.accounts, services.applications)},
+      {"GET", "/v1/applications/{id}/webhook-secret",
+       applications_webhook_secret(services.accounts, services.applications)},
   };
 }
 

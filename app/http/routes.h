@@ -5,6 +5,8 @@
 
 #include "app/http/router.h"
 #include "core/accounts.h"
+#include "core/applications.h"
+#include "core/projects.h"
 #include "core/health.h"
 
 namespace app::http {
@@ -13,6 +15,8 @@ namespace app::http {
 struct Services {
   const core::HealthService& health;
   core::AccountService& accounts;
+  core::ProjectService& projects;
+  core::ApplicationService& applications;
 };
 
 std::vector<Route> make_routes(const Services& services);

@@ -138,8 +138,16 @@ int HttpServer::bind() {
   return port;
 }
 
-void HttpServer::run() { server_->listen_after_bind(); }
+void HttpServer::run() {
+  if (!stop_requested_) server_->listen_after_bind();
+  finished_ = true;
+}
 
-void HttpServer::stop() { server_->stop(); }
+void HttpServer::stop() {
+  stop_requested_ = true;
+  // httplib ignores stop() until its accept loop runs; wait for it (or for run() to end).
+  while (!server_->is_running() && !finished_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_->stop();
+}
 
 }  // namespace app::http

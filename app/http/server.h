@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -42,6 +43,7 @@ class HttpServer {
   int bind();
   // Serves until stop(); in-flight requests finish before it returns.
   void run();
+  // Safe to call before run() has started listening: the stop is never lost.
   void stop();
 
  private:
@@ -52,6 +54,8 @@ class HttpServer {
   Log& log_;
   core::Random& random_;
   std::unique_ptr<httplib::Server> server_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> finished_{false};
 };
 
 // A valid incoming x-request-id (1–128 of [A-Za-z0-9._:-]).

@@ -17,3 +17,14 @@ TEST_CASE("ids are UUIDv7 strings that sort by creation time") {
     clock.advance(std::chrono::milliseconds(1));
   }
 }
+
+TEST_CASE("ids made within one millisecond still increase") {
+  core::ManualClock clock(core::TimePoint(std::chrono::milliseconds(1'790'000'000'000)));
+  core::SeededRandom random(3);
+  std::string previous = core::new_id(clock, random);
+  for (int i = 0; i < 10000; ++i) {  // more than the 4096 a millisecond's counter holds
+    const std::string id = core::new_id(clock, random);
+    REQUIRE(previous < id);
+    previous = id;
+  }
+}

@@ -1,0 +1,208 @@
+#include "storage/applications.h"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace storage {
+
+namespace {
+
+constexpr char kSelect[] =
+    "SELECT a.id, a.developer_id, a.project_id, a.name, a.environment, a.status, a.client_id, a.created_at, "
+    "a.updated_at, a.rotated_at, "
+    "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'secret' AND c.expires_at IS NULL), "
+    "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'api' AND c.expires_at IS NULL) "
+    "FROM applications a ";
+
+std::optional<std::string> optional_text(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getString();
+}
+
+ApplicationRow read_row(SQLite::Statement& query) {
+  return ApplicationRow{query.getColumn(0).getString(),  query.getColumn(1).getString(),
+                        query.getColumn(2).getString(),  query.getColumn(3).getString(),
+                        query.getColumn(4).getString(),  query.getColumn(5).getString(),
+                        query.getColumn(6).getString(),  query.getColumn(7).getString(),
+                        query.getColumn(8).getString(),  optional_text(query.getColumn(9)),
+                        query.getColumn(10).getString(), query.getColumn(11).getString()};
+}
+
+void bind_blob(SQLite::Statement& statement, int index, const std::optional<std::string>& value) {
+  if (value) {
+    statement.bind(index, value->data(), static_cast<int>(value->size()));
+  } else {
+    statement.bind(index);
+  }
+}
+
+std::optional<std::string> optional_blob(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return std::string(static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes()));
+}
+
+}  // namespace
+
+namespace applications {
+
+void insert(SQLite::Database& db, const ApplicationRow& row) {
+  SQLite::Statement statement(db,
+                              "INSERT INTO applications(id, developer_id, project_id, name, environment, status, "
+                              "client_id, created_at, updated_at, rotated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)");
+  statement.bind(1, row.id);
+  statement.bind(2, row.developer_id);
+  statement.bind(3, row.project_id);
+  statement.bind(4, row.name);
+  statement.bind(5, row.environment);
+  statement.bind(6, row.status);
+  statement.bind(7, row.client_id);
+  statement.bind(8, row.created_at);
+  statement.bind(9, row.updated_at);
+  statement.exec();
+}
+
+std::optional<ApplicationRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+  SQLite::Statement query(db, std::string(kSelect) + "WHERE a.developer_id = ? AND a.id = ?");
+  query.bind(1, developer_id);
+  query.bind(2, id);
+  if (!query.executeStep()) return std::nullopt;
+  return read_row(query);
+}
+
+std::optional<ApplicationRow> find_any(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement query(db, std::string(kSelect) + "WHERE a.id = ?");
+  query.bind(1, id);
+  if (!query.executeStep()) return std::nullopt;
+  return read_row(query);
+}
+
+std::vector<ApplicationRow> list(SQLite::Database& db, const std::string& developer_id,
+                                 const std::optional<std::string>& project_id,
+                                 const std::optional<std::string>& before_id, int limit) {
+  SQLite::Statement query(db, std::string(kSelect) +
+                                  "WHERE a.developer_id = ? AND (? IS NULL OR a.project_id = ?) "
+                                  "AND (? IS NULL OR a.id < ?) ORDER BY a.id DESC LIMIT ?");
+  query.bind(1, developer_id);
+  if (project_id) {
+    query.bind(2, *project_id);
+    query.bind(3, *project_id);
+  }
+  if (before_id) {
+    query.bind(4, *before_id);
+    query.bind(5, *before_id);
+  }
+  query.bind(6, limit);
+  std::vector<ApplicationRow> rows;
+  while (query.executeStep()) rows.push_back(read_row(query));
+  return rows;
+}
+
+int count(SQLite::Database& db, const std::string& developer_id) {
+  SQLite::Statement query(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
+  query.bind(1, developer_id);
+  query.executeStep();
+  return query.getColumn(0).getInt();
+}
+
+void update(SQLite::Database& db, const ApplicationRow& row) {
+  SQLite::Statement statement(db,
+                              "UPDATE applications SET project_id = ?, name = ?, status = ?, updated_at = ?, "
+                              "rotated_at = ? WHERE developer_id = ? AND id = ?");
+  statement.bind(1, row.project_id);
+  statement.bind(2, row.name);
+  statement.bind(3, row.status);
+  statement.bind(4, row.updated_at);
+  if (row.rotated_at) {
+    statement.bind(5, *row.rotated_at);
+  } else {
+    statement.bind(5);
+  }
+  statement.bind(6, row.developer_id);
+  statement.bind(7, row.id);
+  statement.exec();
+}
+
+void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+  SQLite::Statement statement(db, "DELETE FROM applications WHERE developer_id = ? AND id = ?");
+  statement.bind(1, developer_id);
+  statement.bind(2, id);
+  statement.exec();
+}
+
+}  // namespace applications
+
+namespace credentials {
+
+void insert(SQLite::Database& db, const CredentialRow& row) {
+  SQLite::Statement statement(db,
+                              "INSERT INTO app_credentials(app_id, type, lookup_hash, verifier, ciphertext, preview, "
+                              "created_at, expires_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  statement.bind(1, row.app_id);
+  statement.bind(2, row.type);
+  bind_blob(statement, 3, row.lookup_hash);
+  bind_blob(statement, 4, row.verifier);
+  bind_blob(statement, 5, row.ciphertext);
+  statement.bind(6, row.preview);
+  statement.bind(7, row.created_at);
+  if (row.expires_at) {
+    statement.bind(8, *row.expires_at);
+  } else {
+    statement.bind(8);
+  }
+  statement.exec();
+}
+
+std::optional<std::string> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now) {
+  SQLite::Statement query(db,
+                          "SELECT app_id FROM app_credentials WHERE lookup_hash = ? AND type = 'api' "
+                          "AND (expires_at IS NULL OR expires_at > ?)");
+  query.bind(1, lookup_hash.data(), static_cast<int>(lookup_hash.size()));
+  query.bind(2, now);
+  if (!query.executeStep()) return std::nullopt;
+  return query.getColumn(0).getString();
+}
+
+std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id, const std::string& type,
+                                const std::string& now) {
+  SQLite::Statement query(db,
+                          "SELECT lookup_hash, verifier, ciphertext, preview, created_at, expires_at FROM app_credentials "
+                          "WHERE app_id = ? AND type = ? AND (expires_at IS NULL OR expires_at > ?) "
+                          "ORDER BY expires_at IS NOT NULL, id DESC");
+  query.bind(1, app_id);
+  query.bind(2, type);
+  query.bind(3, now);
+  std::vector<CredentialRow> rows;
+  while (query.executeStep()) {
+    rows.push_back(CredentialRow{app_id, type, optional_blob(query.getColumn(0)), optional_blob(query.getColumn(1)),
+                                 optional_blob(query.getColumn(2)), query.getColumn(3).getString(),
+                                 query.getColumn(4).getString(), optional_text(query.getColumn(5))});
+  }
+  return rows;
+}
+
+void retire_current(SQLite::Database& db, const std::string& app_id, const std::string& type,
+                    const std::optional<std::string>& expires_at) {
+  if (expires_at) {
+    SQLite::Statement statement(
+        db, "UPDATE app_credentials SET expires_at = ? WHERE app_id = ? AND type = ? AND expires_at IS NULL");
+    statement.bind(1, *expires_at);
+    statement.bind(2, app_id);
+    statement.bind(3, type);
+    statement.exec();
+  } else {
+    SQLite::Statement statement(db, "DELETE FROM app_credentials WHERE app_id = ? AND type = ? AND expires_at IS NULL");
+    statement.bind(1, app_id);
+    statement.bind(2, type);
+    statement.exec();
+  }
+}
+
+void delete_expired(SQLite::Database& db, const std::string& app_id, const std::string& now) {
+  SQLite::Statement statement(db, "DELETE FROM app_credentials WHERE app_id = ? AND expires_at <= ?");
+  statement.bind(1, app_id);
+  statement.bind(2, now);
+  statement.exec();
+}
+
+}  // namespace credentials
+
+}  // namespace storage

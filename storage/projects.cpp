@@ -1,0 +1,81 @@
+#include "storage/projects.h"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace storage::projects {
+
+namespace {
+
+constexpr char kSelect[] =
+    "SELECT p.id, p.developer_id, p.name, p.description, p.created_at, p.updated_at, "
+    "(SELECT count(*) FROM applications a WHERE a.project_id = p.id) FROM projects p ";
+
+ProjectRow read_row(SQLite::Statement& query) {
+  return ProjectRow{query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getString(),
+                    query.getColumn(3).getString(), query.getColumn(4).getString(), query.getColumn(5).getString(),
+                    query.getColumn(6).getInt()};
+}
+
+}  // namespace
+
+void insert(SQLite::Database& db, const ProjectRow& row) {
+  SQLite::Statement statement(
+      db, "INSERT INTO projects(id, developer_id, name, description, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?)");
+  statement.bind(1, row.id);
+  statement.bind(2, row.developer_id);
+  statement.bind(3, row.name);
+  statement.bind(4, row.description);
+  statement.bind(5, row.created_at);
+  statement.bind(6, row.updated_at);
+  statement.exec();
+}
+
+std::optional<ProjectRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+  SQLite::Statement query(db, std::string(kSelect) + "WHERE p.developer_id = ? AND p.id = ?");
+  query.bind(1, developer_id);
+  query.bind(2, id);
+  if (!query.executeStep()) return std::nullopt;
+  return read_row(query);
+}
+
+std::vector<ProjectRow> list(SQLite::Database& db, const std::string& developer_id,
+                             const std::optional<std::string>& before_id, int limit) {
+  SQLite::Statement query(db, std::string(kSelect) + "WHERE p.developer_id = ? AND (? IS NULL OR p.id < ?) " +
+                                  "ORDER BY p.id DESC LIMIT ?");
+  query.bind(1, developer_id);
+  if (before_id) {
+    query.bind(2, *before_id);
+    query.bind(3, *before_id);
+  }
+  query.bind(4, limit);
+  std::vector<ProjectRow> rows;
+  while (query.executeStep()) rows.push_back(read_row(query));
+  return rows;
+}
+
+int count(SQLite::Database& db, const std::string& developer_id) {
+  SQLite::Statement query(db, "SELECT count(*) FROM projects WHERE developer_id = ?");
+  query.bind(1, developer_id);
+  query.executeStep();
+  return query.getColumn(0).getInt();
+}
+
+void update(SQLite::Database& db, const ProjectRow& row) {
+  SQLite::Statement statement(
+      db, "UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE developer_id = ? AND id = ?");
+  statement.bind(1, row.name);
+  statement.bind(2, row.description);
+  statement.bind(3, row.updated_at);
+  statement.bind(4, row.developer_id);
+  statement.bind(5, row.id);
+  statement.exec();
+}
+
+void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+  SQLite::Statement statement(db, "DELETE FROM projects WHERE developer_id = ? AND id = ?");
+  statement.bind(1, developer_id);
+  statement.bind(2, id);
+  statement.exec();
+}
+
+}  // namespace storage::projects
