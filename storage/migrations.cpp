@@ -14,6 +14,7 @@ const std::vector<Migration>& migrations() {
       {1, "schema", embedded::kSchemaSql},
       {2, "developers", embedded::kMigration0002},
       {3, "projects_applications", embedded::kMigration0003},
+      {4, "otp", embedded::kMigration0004},
   };
   return list;
 }

@@ -1,0 +1,379 @@
+#include "storage/otp.h"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace storage {
+
+namespace {
+
+std::optional<std::string> text_or_null(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getString();
+}
+
+std::optional<std::string> blob_or_null(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return std::string(static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes()));
+}
+
+void bind_text(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
+  if (value) {
+    s.bind(index, *value);
+  } else {
+    s.bind(index);
+  }
+}
+
+void bind_blob(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
+  if (value) {
+    s.bind(index, value->data(), static_cast<int>(value->size()));
+  } else {
+    s.bind(index);
+  }
+}
+
+constexpr char kOtpColumns[] =
+    "id, app_id, developer_id, phone, status, failure_reason, code_hash, attempts, delivery_status, created_at, "
+    "expires_at, verified_at, updated_at";
+
+OtpRow read_otp(SQLite::Statement& q) {
+  return OtpRow{q.getColumn(0).getString(),  q.getColumn(1).getString(),  q.getColumn(2).getString(),
+                q.getColumn(3).getString(),  q.getColumn(4).getString(),  text_or_null(q.getColumn(5)),
+                blob_or_null(q.getColumn(6)), q.getColumn(7).getInt(),     q.getColumn(8).getString(),
+                q.getColumn(9).getString(),  q.getColumn(10).getString(), text_or_null(q.getColumn(11)),
+                q.getColumn(12).getString()};
+}
+
+}  // namespace
+
+namespace otp {
+
+void insert(SQLite::Database& db, const OtpRow& row) {
+  SQLite::Statement s(db, std::string("INSERT INTO otp_requests(") + kOtpColumns +
+                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, row.id);
+  s.bind(2, row.app_id);
+  s.bind(3, row.developer_id);
+  s.bind(4, row.phone);
+  s.bind(5, row.status);
+  bind_text(s, 6, row.failure_reason);
+  bind_blob(s, 7, row.code_hash);
+  s.bind(8, row.attempts);
+  s.bind(9, row.delivery_status);
+  s.bind(10, row.created_at);
+  s.bind(11, row.expires_at);
+  bind_text(s, 12, row.verified_at);
+  s.bind(13, row.updated_at);
+  s.exec();
+}
+
+std::optional<OtpRow> find(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement q(db, std::string("SELECT ") + kOtpColumns + " FROM otp_requests WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_otp(q);
+}
+
+std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, const OtpFilter& filter) {
+  // The status a client sees: pending past its TTL reads as expired.
+  std::string sql = std::string("SELECT ") + kOtpColumns +
+                    " FROM otp_requests WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2)"
+                    " AND (?3 IS NULL OR id < ?3)";
+  if (filter.status == "pending") {
+    sql += " AND status = 'pending' AND expires_at > ?4";
+  } else if (filter.status == "expired") {
+    sql += " AND (status = 'expired' OR (status = 'pending' AND expires_at <= ?4))";
+  } else if (filter.status) {
+    sql += " AND status = ?5";
+  }
+  sql += " ORDER BY id DESC LIMIT ?6";
+  SQLite::Statement q(db, sql);
+  q.bind(1, developer_id);
+  bind_text(q, 2, filter.app_id);
+  bind_text(q, 3, filter.before_id);
+  if (filter.status == "pending" || filter.status == "expired") q.bind(4, filter.now);
+  if (filter.status && filter.status != "pending" && filter.status != "expired") q.bind(5, *filter.status);
+  q.bind(6, filter.limit);
+  std::vector<OtpRow> rows;
+  while (q.executeStep()) rows.push_back(read_otp(q));
+  return rows;
+}
+
+std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
+  SQLite::Statement q(db, std::string("SELECT ") + kOtpColumns +
+                              " FROM otp_requests WHERE app_id = ? AND phone = ? AND status = 'pending'");
+  q.bind(1, app_id);
+  q.bind(2, phone);
+  std::vector<OtpRow> rows;
+  while (q.executeStep()) rows.push_back(read_otp(q));
+  return rows;
+}
+
+void update(SQLite::Database& db, const OtpRow& row) {
+  SQLite::Statement s(db,
+                      "UPDATE otp_requests SET status = ?, failure_reason = ?, code_hash = ?, attempts = ?, "
+                      "delivery_status = ?, verified_at = ?, updated_at = ? WHERE id = ?");
+  s.bind(1, row.status);
+  bind_text(s, 2, row.failure_reason);
+  bind_blob(s, 3, row.code_hash);
+  s.bind(4, row.attempts);
+  s.bind(5, row.delivery_status);
+  bind_text(s, 6, row.verified_at);
+  s.bind(7, row.updated_at);
+  s.bind(8, row.id);
+  s.exec();
+}
+
+void set_delivery_status(SQLite::Database& db, const std::string& id, const std::string& delivery_status) {
+  SQLite::Statement s(db, "UPDATE otp_requests SET delivery_status = ? WHERE id = ?");
+  s.bind(1, delivery_status);
+  s.bind(2, id);
+  s.exec();
+}
+
+}  // namespace otp
+
+namespace phone_failures {
+
+std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
+  SQLite::Statement q(db, "SELECT consecutive_failures, locked_until FROM phone_failures WHERE app_id = ? AND phone = ?");
+  q.bind(1, app_id);
+  q.bind(2, phone);
+  if (!q.executeStep()) return std::nullopt;
+  return PhoneFailures{q.getColumn(0).getInt(), text_or_null(q.getColumn(1))};
+}
+
+void put(SQLite::Database& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value) {
+  SQLite::Statement s(db,
+                      "INSERT INTO phone_failures(app_id, phone, consecutive_failures, locked_until) VALUES(?, ?, ?, ?) "
+                      "ON CONFLICT(app_id, phone) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, "
+                      "locked_until = excluded.locked_until");
+  s.bind(1, app_id);
+  s.bind(2, phone);
+  s.bind(3, value.consecutive);
+  bind_text(s, 4, value.locked_until);
+  s.exec();
+}
+
+}  // namespace phone_failures
+
+namespace sms_jobs {
+
+namespace {
+constexpr char kColumns[] =
+    "id, request_id, app_id, app_name, phone, driver, message_box, code_box, status, attempts, next_attempt_at, "
+    "last_error, created_at";
+}
+
+void insert(SQLite::Database& db, const SmsJobRow& row) {
+  SQLite::Statement s(db,
+                      "INSERT INTO sms_jobs(request_id, app_id, app_name, phone, driver, message_box, code_box, status, "
+                      "attempts, next_attempt_at, last_error, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, row.request_id);
+  s.bind(2, row.app_id);
+  s.bind(3, row.app_name);
+  s.bind(4, row.phone);
+  s.bind(5, row.driver);
+  bind_blob(s, 6, row.message_box);
+  bind_blob(s, 7, row.code_box);
+  s.bind(8, row.status);
+  s.bind(9, row.attempts);
+  s.bind(10, row.next_attempt_at);
+  bind_text(s, 11, row.last_error);
+  s.bind(12, row.created_at);
+  s.exec();
+}
+
+std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int limit) {
+  SQLite::Statement q(db, std::string("SELECT ") + kColumns +
+                              " FROM sms_jobs WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at "
+                              "LIMIT ?");
+  q.bind(1, now);
+  q.bind(2, limit);
+  std::vector<SmsJobRow> rows;
+  while (q.executeStep()) {
+    rows.push_back(SmsJobRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                             q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+                             blob_or_null(q.getColumn(6)), blob_or_null(q.getColumn(7)), q.getColumn(8).getString(),
+                             q.getColumn(9).getInt(), q.getColumn(10).getString(), text_or_null(q.getColumn(11)),
+                             q.getColumn(12).getString()});
+  }
+  return rows;
+}
+
+std::optional<std::string> next_due_at(SQLite::Database& db) {
+  SQLite::Statement q(db, "SELECT min(next_attempt_at) FROM sms_jobs WHERE status = 'queued'");
+  q.executeStep();
+  return text_or_null(q.getColumn(0));
+}
+
+void update(SQLite::Database& db, const SmsJobRow& row) {
+  SQLite::Statement s(db,
+                      "UPDATE sms_jobs SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+                      "message_box = ?, code_box = ? WHERE id = ?");
+  s.bind(1, row.status);
+  s.bind(2, row.attempts);
+  s.bind(3, row.next_attempt_at);
+  bind_text(s, 4, row.last_error);
+  bind_blob(s, 5, row.message_box);
+  bind_blob(s, 6, row.code_box);
+  s.bind(7, static_cast<int64_t>(row.id));
+  s.exec();
+}
+
+void erase_message(SQLite::Database& db, const std::string& request_id) {
+  SQLite::Statement s(db,
+                      "UPDATE sms_jobs SET message_box = NULL, code_box = NULL, "
+                      "status = CASE status WHEN 'queued' THEN 'failed' ELSE status END, "
+                      "last_error = CASE status WHEN 'queued' THEN 'the code is no longer pending' ELSE last_error END "
+                      "WHERE request_id = ?");
+  s.bind(1, request_id);
+  s.exec();
+}
+
+}  // namespace sms_jobs
+
+namespace inbox {
+
+void insert(SQLite::Database& db, const InboxRow& row) {
+  SQLite::Statement s(db,
+                      "INSERT INTO inbox_messages(id, request_id, app_id, developer_id, phone, message_box, created_at) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, row.id);
+  s.bind(2, row.request_id);
+  s.bind(3, row.app_id);
+  s.bind(4, row.developer_id);
+  s.bind(5, row.phone);
+  bind_blob(s, 6, row.message_box);
+  s.bind(7, row.created_at);
+  s.exec();
+}
+
+std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id,
+                           const std::optional<std::string>& phone, const std::optional<std::string>& before_id,
+                           int limit) {
+  SQLite::Statement q(db,
+                      "SELECT m.id, m.request_id, m.app_id, m.developer_id, m.phone, m.message_box, m.created_at, "
+                      "coalesce(r.status, 'expired'), coalesce(r.expires_at, '') FROM inbox_messages m "
+                      "LEFT JOIN otp_requests r ON r.id = m.request_id "
+                      "WHERE m.developer_id = ?1 AND (?2 IS NULL OR m.app_id = ?2) AND (?3 IS NULL OR m.phone = ?3) "
+                      "AND (?4 IS NULL OR m.id < ?4) ORDER BY m.id DESC LIMIT ?5");
+  q.bind(1, developer_id);
+  bind_text(q, 2, app_id);
+  bind_text(q, 3, phone);
+  bind_text(q, 4, before_id);
+  q.bind(5, limit);
+  std::vector<InboxRow> rows;
+  while (q.executeStep()) {
+    rows.push_back(InboxRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                            q.getColumn(3).getString(), q.getColumn(4).getString(), blob_or_null(q.getColumn(5)),
+                            q.getColumn(6).getString(), q.getColumn(7).getString(), q.getColumn(8).getString()});
+  }
+  return rows;
+}
+
+void erase_text(SQLite::Database& db, const std::string& request_id) {
+  SQLite::Statement s(db, "UPDATE inbox_messages SET message_box = NULL WHERE request_id = ?");
+  s.bind(1, request_id);
+  s.exec();
+}
+
+}  // namespace inbox
+
+namespace identities {
+
+namespace {
+constexpr char kColumns[] =
+    "developer_id, phone, id, created_at, last_verified_at, verification_count, last_application_id";
+IdentityRow read_identity(SQLite::Statement& q) {
+  return IdentityRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt(),
+                     q.getColumn(6).getString()};
+}
+}  // namespace
+
+std::optional<IdentityRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& phone) {
+  SQLite::Statement q(db, std::string("SELECT ") + kColumns + " FROM identities WHERE developer_id = ? AND phone = ?");
+  q.bind(1, developer_id);
+  q.bind(2, phone);
+  if (!q.executeStep()) return std::nullopt;
+  return read_identity(q);
+}
+
+void insert(SQLite::Database& db, const IdentityRow& row) {
+  SQLite::Statement s(db, std::string("INSERT INTO identities(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, row.developer_id);
+  s.bind(2, row.phone);
+  s.bind(3, row.id);
+  s.bind(4, row.created_at);
+  s.bind(5, row.last_verified_at);
+  s.bind(6, row.verification_count);
+  s.bind(7, row.last_application_id);
+  s.exec();
+}
+
+void update(SQLite::Database& db, const IdentityRow& row) {
+  SQLite::Statement s(db,
+                      "UPDATE identities SET last_verified_at = ?, verification_count = ?, last_application_id = ? "
+                      "WHERE developer_id = ? AND phone = ?");
+  s.bind(1, row.last_verified_at);
+  s.bind(2, row.verification_count);
+  s.bind(3, row.last_application_id);
+  s.bind(4, row.developer_id);
+  s.bind(5, row.phone);
+  s.exec();
+}
+
+std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer_id,
+                              const std::optional<std::string>& before_id, int limit) {
+  SQLite::Statement q(db, std::string("SELECT ") + kColumns +
+                              " FROM identities WHERE developer_id = ?1 AND (?2 IS NULL OR id < ?2) "
+                              "ORDER BY id DESC LIMIT ?3");
+  q.bind(1, developer_id);
+  bind_text(q, 2, before_id);
+  q.bind(3, limit);
+  std::vector<IdentityRow> rows;
+  while (q.executeStep()) rows.push_back(read_identity(q));
+  return rows;
+}
+
+}  // namespace identities
+
+namespace events {
+
+long long insert(SQLite::Database& db, const EventRow& row) {
+  SQLite::Statement s(db,
+                      "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, created_at) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, row.id);
+  s.bind(2, row.type);
+  s.bind(3, row.developer_id);
+  s.bind(4, row.app_id);
+  bind_text(s, 5, row.request_id);
+  bind_text(s, 6, row.phone);
+  bind_text(s, 7, row.status);
+  s.bind(8, row.payload);
+  s.bind(9, row.created_at);
+  s.exec();
+  return static_cast<long long>(db.getLastInsertRowid());
+}
+
+}  // namespace events
+
+namespace retention {
+
+int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
+  int removed = 0;
+  for (const char* table : {"otp_requests", "inbox_messages", "events", "sms_jobs"}) {
+    SQLite::Statement s(db, std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                                " WHERE created_at < ? LIMIT ?)");
+    s.bind(1, cutoff);
+    s.bind(2, batch);
+    removed += s.exec();
+  }
+  return removed;
+}
+
+}  // namespace retention
+
+}  // namespace storage

@@ -1,0 +1,159 @@
+// OTP requests, phone failure counters, the SMS queue, inbox messages, identities and the
+// event outbox: SQL only, no policy. Functions run on the caller's connection (inside
+// Database::read / Database::write); not thread-safe by themselves.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace storage {
+
+struct OtpRow {
+  std::string id;
+  std::string app_id;
+  std::string developer_id;
+  std::string phone;
+  std::string status;
+  std::optional<std::string> failure_reason;
+  std::optional<std::string> code_hash;
+  int attempts = 0;
+  std::string delivery_status;
+  std::string created_at;
+  std::string expires_at;
+  std::optional<std::string> verified_at;
+  std::string updated_at;
+};
+
+struct OtpFilter {
+  std::optional<std::string> app_id;
+  std::optional<std::string> status;  // as read: a pending request past expires_at counts as expired
+  std::string now;
+  std::optional<std::string> before_id;
+  int limit = 50;
+};
+
+namespace otp {
+
+void insert(SQLite::Database& db, const OtpRow& row);
+std::optional<OtpRow> find(SQLite::Database& db, const std::string& id);
+std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, const OtpFilter& filter);
+std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, const std::string& phone);
+// Writes status, failure_reason, code_hash, attempts, delivery_status, verified_at, updated_at.
+void update(SQLite::Database& db, const OtpRow& row);
+void set_delivery_status(SQLite::Database& db, const std::string& id, const std::string& delivery_status);
+
+}  // namespace otp
+
+struct PhoneFailures {
+  int consecutive = 0;
+  std::optional<std::string> locked_until;
+};
+
+namespace phone_failures {
+
+std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id, const std::string& phone);
+void put(SQLite::Database& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value);
+
+}  // namespace phone_failures
+
+struct SmsJobRow {
+  long long id = 0;
+  std::string request_id;
+  std::string app_id;
+  std::string app_name;
+  std::string phone;
+  std::string driver;
+  std::optional<std::string> message_box;
+  std::optional<std::string> code_box;
+  std::string status;
+  int attempts = 0;
+  std::string next_attempt_at;
+  std::optional<std::string> last_error;
+  std::string created_at;
+};
+
+namespace sms_jobs {
+
+void insert(SQLite::Database& db, const SmsJobRow& row);
+std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int limit);
+std::optional<std::string> next_due_at(SQLite::Database& db);
+// Writes status, attempts, next_attempt_at, last_error and the boxes.
+void update(SQLite::Database& db, const SmsJobRow& row);
+void erase_message(SQLite::Database& db, const std::string& request_id);
+
+}  // namespace sms_jobs
+
+struct InboxRow {
+  std::string id;
+  std::string request_id;
+  std::string app_id;
+  std::string developer_id;
+  std::string phone;
+  std::optional<std::string> message_box;  // nullopt = erased
+  std::string created_at;
+  // Of the OTP request, joined in by list(): whether its code may still be shown.
+  std::string request_status;
+  std::string request_expires_at;
+};
+
+namespace inbox {
+
+void insert(SQLite::Database& db, const InboxRow& row);
+std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id,
+                           const std::optional<std::string>& phone, const std::optional<std::string>& before_id,
+                           int limit);
+void erase_text(SQLite::Database& db, const std::string& request_id);
+
+}  // namespace inbox
+
+struct IdentityRow {
+  std::string developer_id;
+  std::string phone;
+  std::string id;
+  std::string created_at;
+  std::string last_verified_at;
+  int verification_count = 0;
+  std::string last_application_id;
+};
+
+namespace identities {
+
+std::optional<IdentityRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& phone);
+void insert(SQLite::Database& db, const IdentityRow& row);
+void update(SQLite::Database& db, const IdentityRow& row);
+std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer_id,
+                              const std::optional<std::string>& before_id, int limit);
+
+}  // namespace identities
+
+struct EventRow {
+  long long seq = 0;
+  std::string id;
+  std::string type;
+  std::string developer_id;
+  std::string app_id;
+  std::optional<std::string> request_id;
+  std::optional<std::string> phone;
+  std::optional<std::string> status;
+  std::string payload;  // JSON
+  std::string created_at;
+};
+
+namespace events {
+
+// Returns the new event's seq.
+long long insert(SQLite::Database& db, const EventRow& row);
+
+}  // namespace events
+
+namespace retention {
+
+// Deletes up to `batch` rows older than `cutoff` from each history table; returns how many.
+int purge(SQLite::Database& db, const std::string& cutoff, int batch);
+
+}  // namespace retention
+
+}  // namespace storage
