@@ -12,6 +12,7 @@
 #include "app/log.h"
 #include "app/runtime.h"
 #include "core/health.h"
+#include "core/periodic.h"
 
 namespace app {
 
@@ -30,7 +31,8 @@ class Application {
   ~Application();
 
   int bind() { return server_->bind(); }
-  void run() { server_->run(); }
+  // Starts the background workers (delivery, retention) and serves until stop().
+  void run();
   void stop() { server_->stop(); }
 
   Runtime& runtime() { return runtime_; }
@@ -43,6 +45,7 @@ class Application {
   std::unique_ptr<core::HealthService> health_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<core::PeriodicTask> retention_;
 };
 
 }  // namespace app

@@ -52,10 +52,13 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   cli.require_subcommand(0, 1);
 
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
-    return cli.add_option("--" + name, target, help)
-        ->envname(env_name(name))
-        ->capture_default_str()
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    auto* option = cli.add_option("--" + name, target, help)->envname(env_name(name))->capture_default_str();
+    // A repeated single-value option takes the last value (so flags override COBINAR_*);
+    // list options collect every value.
+    if constexpr (!std::is_same_v<std::decay_t<decltype(target)>, std::vector<std::string>>) {
+      option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
+    return option;
   };
 
   std::string listen = "127.0.0.1:8080";
@@ -86,6 +89,31 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       "Google's securetoken kid → PEM certificate JSON; re-read when the file changes");
   add("login-rate-limit", config.accounts.login_rate_limit, "Login attempts per email and per client address per 15 minutes")
       ->check(CLI::Range(1, 1000000));
+
+  int otp_ttl = static_cast<int>(config.otp.ttl.count());
+  int sms_exec_timeout = static_cast<int>(config.sms_exec.timeout.count());
+  add("otp-ttl-seconds", otp_ttl, "How long a code is valid")->check(CLI::Range(30, 86400));
+  add("send-rate-limit", config.otp.send_rate_limit, "Sends per application per minute")->check(CLI::Range(1, 100000000));
+  add("verify-rate-limit", config.otp.verify_rate_limit, "Verifies per application per minute")
+      ->check(CLI::Range(1, 100000000));
+  add("phone-send-limit", config.otp.phone_send_limit, "Sends per phone number and application per 10 minutes")
+      ->check(CLI::Range(1, 100000000));
+  add("phone-failure-limit", config.otp.phone_failure_limit,
+      "Consecutive wrong codes per phone and application before that phone is locked for an hour")
+      ->check(CLI::Range(1, 100000000));
+  add("retention-days", config.retention_days, "Delete OTP requests, inbox messages and events older than this")
+      ->check(CLI::Range(1, 36500));
+  add("sms-driver", config.otp.sms_driver, "Delivery for real numbers of live apps: inbox, http or exec")
+      ->check(CLI::IsMember({"inbox", "http", "exec"}));
+  add("sms-template", config.otp.message_template, "The message; placeholders {code} {app} {minutes}");
+  add("sms-http-url", config.sms_http.url, "http driver: gateway URL; {phone} {message} {code} {app} are URL-encoded");
+  add("sms-http-method", config.sms_http.method, "http driver: GET or POST")->check(CLI::IsMember({"GET", "POST"}));
+  add("sms-http-header", config.sms_http.headers, "http driver: extra header 'Name: value' (repeatable)");
+  add("sms-http-body", config.sms_http.body, "http driver: POST body template (form- or JSON-escaped values)");
+  add("sms-http-content-type", config.sms_http.content_type, "http driver: body type, form or JSON");
+  add("sms-exec", config.sms_exec.program, "exec driver: program to run (no shell)");
+  add("sms-exec-arg", config.sms_exec.args, "exec driver: one argument template (repeatable)");
+  add("sms-exec-timeout", sms_exec_timeout, "exec driver: seconds before the program is killed")->check(CLI::Range(1, 600));
 
   auto* serve = cli.add_subcommand("serve", "Serve the API (the default command)")->fallthrough();
   auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations to --db and exit")->fallthrough();
@@ -151,6 +179,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   if (set_plan->parsed()) outcome.command = Command::kDeveloperSetPlan;
   if (token->parsed()) outcome.command = Command::kToken;
   config.accounts.signup_open = signup == "open";
+  config.otp.ttl = std::chrono::seconds(otp_ttl);
+  config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);
   return outcome;
 }
 

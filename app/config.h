@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "app/delivery/drivers.h"
 #include "app/http/server.h"
 #include "app/log.h"
 #include "core/accounts.h"
+#include "core/otp.h"
 #include "core/tokens.h"
 #include "storage/database.h"
 
@@ -25,6 +27,12 @@ struct Config {
   core::TokenOptions tokens;
   std::string default_plan = "free";
   std::vector<std::string> plans;  // "name:projects:applications", added to free and unlimited
+
+  // OTP engine and delivery.
+  core::OtpOptions otp;
+  int retention_days = 90;
+  delivery::HttpDriverOptions sms_http;
+  delivery::ExecDriverOptions sms_exec;
 
   std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
 };

@@ -29,6 +29,19 @@ void check_firebase(const core::TokenOptions& tokens) {
   }
 }
 
+std::map<std::string, std::shared_ptr<core::SmsDriver>> make_drivers(const Config& config) {
+  std::map<std::string, std::shared_ptr<core::SmsDriver>> drivers;
+  if (config.otp.sms_driver == "http") {
+    if (config.sms_http.url.empty()) throw http::StartupError("--sms-driver http needs --sms-http-url");
+    drivers["http"] = delivery::make_http_driver(config.sms_http);
+  }
+  if (config.otp.sms_driver == "exec") {
+    if (config.sms_exec.program.empty()) throw http::StartupError("--sms-driver exec needs --sms-exec PROGRAM");
+    drivers["exec"] = delivery::make_exec_driver(config.sms_exec);
+  }
+  return drivers;
+}
+
 }  // namespace
 
 std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock) {
@@ -52,6 +65,10 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
                                                      config_.accounts);
   projects_ = std::make_unique<core::ProjectService>(*database_, clock_, random_, plans_);
   applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_);
+  delivery_ = std::make_unique<core::DeliveryWorker>(*database_, clock_, key_, make_drivers(config_),
+                                                     core::DeliveryOptions{});
+  otp_ = std::make_unique<core::OtpService>(*database_, clock_, random_, key_, config_.otp,
+                                            [worker = delivery_.get()] { worker->wake(); });
 }
 
 }  // namespace app

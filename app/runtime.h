@@ -7,6 +7,8 @@
 #include "app/config.h"
 #include "core/accounts.h"
 #include "core/applications.h"
+#include "core/delivery.h"
+#include "core/otp.h"
 #include "core/projects.h"
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -35,6 +37,9 @@ class Runtime {
   core::AccountService& accounts() { return *accounts_; }
   core::ProjectService& projects() { return *projects_; }
   core::ApplicationService& applications() { return *applications_; }
+  core::OtpService& otp() { return *otp_; }
+  // Not started here: the server starts it; CLI commands never deliver.
+  core::DeliveryWorker& delivery() { return *delivery_; }
 
  private:
   Config config_;
@@ -47,6 +52,8 @@ class Runtime {
   std::unique_ptr<core::AccountService> accounts_;
   std::unique_ptr<core::ProjectService> projects_;
   std::unique_ptr<core::ApplicationService> applications_;
+  std::unique_ptr<core::DeliveryWorker> delivery_;
+  std::unique_ptr<core::OtpService> otp_;
 };
 
 }  // namespace app

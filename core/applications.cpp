@@ -85,15 +85,7 @@ bool ApplicationService::secret_matches(const std::string& verifier, std::string
 }
 
 std::optional<std::string> ApplicationService::decrypt(const std::string& ciphertext) const {
-  if (ciphertext.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return std::nullopt;
-  const std::size_t length = ciphertext.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
-  std::string plain(length, '\0');
-  const auto* bytes = reinterpret_cast<const unsigned char*>(ciphertext.data());
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), bytes + crypto_secretbox_NONCEBYTES,
-                                 ciphertext.size() - crypto_secretbox_NONCEBYTES, bytes, webhook_key_.data()) != 0) {
-    return std::nullopt;
-  }
-  return plain;
+  return unseal(ciphertext, webhook_key_);
 }
 
 ApplicationService::Credential ApplicationService::make_credential(const std::string& type,
@@ -114,13 +106,7 @@ ApplicationService::Credential ApplicationService::make_credential(const std::st
     random_.fill(std::span(reinterpret_cast<std::uint8_t*>(salt.data()), salt.size()));
     row.verifier = salt + keyed_hash(salt + credential.value, secret_key_);
   } else {
-    std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + credential.value.size(), '\0');
-    auto* bytes = reinterpret_cast<unsigned char*>(box.data());
-    random_.fill(std::span(bytes, crypto_secretbox_NONCEBYTES));
-    crypto_secretbox_easy(bytes + crypto_secretbox_NONCEBYTES,
-                          reinterpret_cast<const unsigned char*>(credential.value.data()), credential.value.size(),
-                          bytes, webhook_key_.data());
-    row.ciphertext = box;
+    row.ciphertext = seal(credential.value, webhook_key_, random_);
   }
   return credential;
 }

@@ -45,3 +45,29 @@ ServerKey::Bytes ServerKey::derive(std::string_view purpose, std::uint64_t index
 }
 
 }  // namespace core
+
+#include "core/random.h"
+
+namespace core {
+
+std::string seal(std::string_view plain, const ServerKey::Bytes& key, Random& random) {
+  std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(box.data());
+  random.fill(std::span(bytes, crypto_secretbox_NONCEBYTES));
+  crypto_secretbox_easy(bytes + crypto_secretbox_NONCEBYTES, reinterpret_cast<const unsigned char*>(plain.data()),
+                        plain.size(), bytes, key.data());
+  return box;
+}
+
+std::optional<std::string> unseal(std::string_view box, const ServerKey::Bytes& key) {
+  if (box.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return std::nullopt;
+  std::string plain(box.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  const auto* bytes = reinterpret_cast<const unsigned char*>(box.data());
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), bytes + crypto_secretbox_NONCEBYTES,
+                                 box.size() - crypto_secretbox_NONCEBYTES, bytes, key.data()) != 0) {
+    return std::nullopt;
+  }
+  return plain;
+}
+
+}  // namespace core

@@ -40,3 +40,14 @@ class ServerKey {
 };
 
 }  // namespace core
+
+namespace core {
+
+class Random;
+
+// Authenticated encryption of small values at rest (crypto_secretbox): nonce || box.
+std::string seal(std::string_view plain, const ServerKey::Bytes& key, Random& random);
+// nullopt if the box was not made with this key or was altered.
+std::optional<std::string> unseal(std::string_view box, const ServerKey::Bytes& key);
+
+}  // namespace core

@@ -14,4 +14,14 @@ core::Result<core::Developer> console_developer(const HttpRequest& request, core
   return accounts.authenticate(std::string_view(header).substr(kScheme.size()));
 }
 
+core::Result<core::Application> app_credentials(const HttpRequest& request, core::ApplicationService& applications) {
+  const auto& raw = request.raw;
+  if (!raw.has_header("x-api-key") || !raw.has_header("x-client-id") || !raw.has_header("x-client-secret")) {
+    return core::Error{core::ErrorCode::kUnauthenticated,
+                       "x-client-id, x-client-secret and x-api-key headers are all required.", nullptr};
+  }
+  return applications.authenticate(raw.get_header_value("x-client-id"), raw.get_header_value("x-client-secret"),
+                                   raw.get_header_value("x-api-key"));
+}
+
 }  // namespace app::http

@@ -8,6 +8,7 @@
 #include "core/applications.h"
 #include "core/projects.h"
 #include "core/health.h"
+#include "core/otp.h"
 
 namespace app::http {
 
@@ -40,5 +41,14 @@ Handler applications_update(core::AccountService& accounts, core::ApplicationSer
 Handler applications_delete(core::AccountService& accounts, core::ApplicationService& applications);
 Handler applications_rotate(core::AccountService& accounts, core::ApplicationService& applications);
 Handler applications_webhook_secret(core::AccountService& accounts, core::ApplicationService& applications);
+
+// /v1/otp/send, /v1/otp/verify (app auth); /v1/otp[/{id}], /v1/inbox, /v1/users[/{phone}] (console)
+Handler otp_send(core::ApplicationService& applications, core::OtpService& otp);
+Handler otp_verify(core::ApplicationService& applications, core::OtpService& otp);
+Handler otp_list(core::AccountService& accounts, core::OtpService& otp);
+Handler otp_get(core::AccountService& accounts, core::OtpService& otp);
+Handler inbox_list(core::AccountService& accounts, core::OtpService& otp);
+Handler users_list(core::AccountService& accounts, core::OtpService& otp);
+Handler users_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp);
 
 }  // namespace app::http

@@ -56,4 +56,56 @@ nlohmann::json created_application_json(const core::CreatedApplication& created)
   return body;
 }
 
+namespace {
+nlohmann::json optional_json(const std::optional<std::string>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+}  // namespace
+
+nlohmann::json otp_json(const core::OtpRequest& request) {
+  return {{"id", request.id},
+          {"requestId", request.id},
+          {"appId", request.app_id},
+          {"phone", core::display_phone(request.phone)},
+          {"status", request.status},
+          {"attempts", request.attempts},
+          {"deliveryStatus", request.delivery_status},
+          {"createdAt", request.created_at},
+          {"expiresAt", request.expires_at},
+          {"verifiedAt", optional_json(request.verified_at)}};
+}
+
+nlohmann::json send_json(const core::SendResult& sent) {
+  nlohmann::json body = {{"requestId", sent.request.id},
+                         {"phone", core::display_phone(sent.request.phone)},
+                         {"status", sent.request.status},
+                         {"expiresAt", sent.request.expires_at}};
+  if (sent.test_code) body["testCode"] = *sent.test_code;
+  return body;
+}
+
+nlohmann::json verify_json(const core::OtpRequest& request) {
+  return {{"requestId", request.id},
+          {"status", request.status},
+          {"phone", core::display_phone(request.phone)},
+          {"verifiedAt", optional_json(request.verified_at)}};
+}
+
+nlohmann::json inbox_json(const core::InboxMessage& message) {
+  return {{"id", message.id},
+          {"appId", message.app_id},
+          {"requestId", message.request_id},
+          {"phone", core::display_phone(message.phone)},
+          {"message", message.message},
+          {"createdAt", message.created_at}};
+}
+
+nlohmann::json identity_json(const core::Identity& identity) {
+  return {{"phoneNumber", core::display_phone(identity.phone)},
+          {"createdAt", identity.created_at},
+          {"lastVerifiedAt", identity.last_verified_at},
+          {"verificationCount", identity.verification_count},
+          {"lastApplicationId", identity.last_application_id}};
+}
+
 }  // namespace app::http

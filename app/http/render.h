@@ -5,6 +5,7 @@
 
 #include "core/accounts.h"
 #include "core/applications.h"
+#include "core/otp.h"
 #include "core/projects.h"
 
 namespace app::http {
@@ -14,6 +15,11 @@ nlohmann::json session_json(const core::Session& session);
 nlohmann::json project_json(const core::Project& project);
 nlohmann::json application_json(const core::Application& application);
 nlohmann::json created_application_json(const core::CreatedApplication& created);
+nlohmann::json otp_json(const core::OtpRequest& request);
+nlohmann::json send_json(const core::SendResult& sent);
+nlohmann::json verify_json(const core::OtpRequest& request);
+nlohmann::json inbox_json(const core::InboxMessage& message);
+nlohmann::json identity_json(const core::Identity& identity);
 
 // Renders each item of a page with `render` into a list reply.
 template <typename T, typename Render>

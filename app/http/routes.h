@@ -8,6 +8,7 @@
 #include "core/applications.h"
 #include "core/projects.h"
 #include "core/health.h"
+#include "core/otp.h"
 
 namespace app::http {
 
@@ -17,6 +18,7 @@ struct Services {
   core::AccountService& accounts;
   core::ProjectService& projects;
   core::ApplicationService& applications;
+  core::OtpService& otp;
 };
 
 std::vector<Route> make_routes(const Services& services);

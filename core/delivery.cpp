@@ -1,0 +1,101 @@
+#include "core/delivery.h"
+
+#include "storage/otp.h"
+
+namespace core {
+
+DeliveryWorker::DeliveryWorker(storage::Database& db, const Clock& clock, const ServerKey& key,
+                               std::map<std::string, std::shared_ptr<SmsDriver>> drivers, DeliveryOptions options,
+                               DiagnosticLog log)
+    : db_(db),
+      clock_(clock),
+      message_key_(key.derive("sms-msg")),
+      drivers_(std::move(drivers)),
+      options_(std::move(options)),
+      log_(std::move(log)) {}
+
+DeliveryWorker::~DeliveryWorker() { stop(); }
+
+void DeliveryWorker::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+}
+
+void DeliveryWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wakeup_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DeliveryWorker::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wakeup_.notify_all();
+}
+
+void DeliveryWorker::loop() {
+  while (true) {
+    try {
+      while (run_due() > 0) {
+      }
+    } catch (const std::exception& e) {
+      if (log_) log_("sms delivery pass failed", e.what());
+    }
+    std::unique_lock lock(mutex_);
+    // Polls at least once a second: retries come due by the clock, which nobody signals.
+    wakeup_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
+    if (stopping_) return;
+    woken_ = false;
+  }
+}
+
+int DeliveryWorker::run_due() {
+  const std::string now = format_timestamp(clock_.now());
+  const auto jobs = db_.read([&](SQLite::Database& c) { return storage::sms_jobs::due(c, now, options_.batch); });
+  for (auto job : jobs) {
+    DeliveryOutcome outcome;
+    const auto driver = drivers_.find(job.driver);
+    const auto text = job.message_box ? unseal(*job.message_box, message_key_) : std::nullopt;
+    const auto code = job.code_box ? unseal(*job.code_box, message_key_) : std::nullopt;
+    if (driver == drivers_.end()) {
+      outcome.error = "no driver '" + job.driver + "' is configured";
+    } else if (!text || !code) {
+      outcome.error = "the message is no longer available";
+    } else {
+      try {
+        outcome = driver->second->deliver({job.request_id, job.phone, *text, *code, job.app_name});
+      } catch (const std::exception& e) {
+        outcome.error = e.what();
+      }
+    }
+    ++job.attempts;
+    const bool retry = !outcome.sent && job.attempts <= static_cast<int>(options_.retry_schedule.size()) &&
+                       driver != drivers_.end() && text && code;
+    if (outcome.sent) {
+      job.status = "sent";
+      job.last_error.reset();
+    } else if (retry) {
+      job.next_attempt_at = format_timestamp(clock_.now() + options_.retry_schedule[job.attempts - 1]);
+      job.last_error = outcome.error;
+    } else {
+      job.status = "failed";
+      job.last_error = outcome.error;
+    }
+    if (job.status != "queued") {
+      job.message_box.reset();  // the code is not kept a moment longer than needed
+      job.code_box.reset();
+    }
+    db_.write([&](SQLite::Database& c) {
+      storage::sms_jobs::update(c, job);
+      if (job.status != "queued") storage::otp::set_delivery_status(c, job.request_id, job.status);
+    });
+    if (!outcome.sent && log_) log_("sms delivery attempt failed", "request " + job.request_id + ": " + outcome.error);
+  }
+  return static_cast<int>(jobs.size());
+}
+
+}  // namespace core

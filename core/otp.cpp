@@ -1,0 +1,331 @@
+#include "core/otp.h"
+
+#include <sodium.h>
+
+#include "core/ids.h"
+#include "core/phone.h"
+#include "core/templates.h"
+#include "core/validation.h"
+#include "storage/applications.h"
+#include "storage/otp.h"
+
+namespace core {
+
+namespace {
+
+constexpr char kExpiredText[] = "[expired]";
+
+Error rate_limited(std::chrono::seconds wait, const std::string& what) {
+  return Error{ErrorCode::kRateLimited, "Too many " + what + "; try again later.",
+               nlohmann::json{{"retryAfter", wait.count()}}};
+}
+
+OtpRequest as_read(const storage::OtpRow& row, const std::string& now) {
+  OtpRequest request{row.id,         row.app_id,     row.phone,      row.status,     row.attempts,
+                     row.delivery_status, row.created_at, row.expires_at, row.verified_at};
+  if (request.status == "pending" && row.expires_at <= now) request.status = "expired";
+  return request;
+}
+
+// Appends one event in the caller's transaction.
+void emit(SQLite::Database& c, const Clock& clock, Random& random, const std::string& type,
+          const std::string& developer_id, const std::string& app_id, const std::optional<std::string>& request_id,
+          const std::string& phone, const std::optional<std::string>& status, nlohmann::json payload) {
+  payload["appId"] = app_id;
+  payload["phone"] = display_phone(phone);
+  if (request_id) payload["requestId"] = *request_id;
+  storage::events::insert(c, {0, new_id(clock, random), type, developer_id, app_id, request_id, phone, status,
+                              payload.dump(), format_timestamp(clock.now())});
+}
+
+// The request leaves pending: no hash, no readable code anywhere.
+void close_request(SQLite::Database& c, storage::OtpRow& row, const std::string& status,
+                   const std::optional<std::string>& reason, const std::string& now) {
+  row.status = status;
+  row.failure_reason = reason;
+  row.code_hash.reset();
+  row.updated_at = now;
+  storage::otp::update(c, row);
+  storage::inbox::erase_text(c, row.id);
+  storage::sms_jobs::erase_message(c, row.id);
+}
+
+bool locked(const std::optional<storage::PhoneFailures>& failures, const std::string& now) {
+  return failures && failures->locked_until && *failures->locked_until > now;
+}
+
+std::chrono::seconds seconds_until(const std::string& until, TimePoint now) {
+  const auto end = parse_timestamp(until).value_or(now);
+  return std::max(std::chrono::ceil<std::chrono::seconds>(end - now), std::chrono::seconds(1));
+}
+
+}  // namespace
+
+OtpService::OtpService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
+                       OtpOptions options, std::function<void()> job_queued)
+    : db_(db),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)),
+      job_queued_(std::move(job_queued)),
+      code_key_(key.derive("otp-hmac")),
+      message_key_(key.derive("sms-msg")),
+      send_by_app_(clock, options_.send_rate_limit, std::chrono::minutes(1)),
+      send_by_phone_(clock, options_.phone_send_limit, std::chrono::minutes(10)),
+      verify_by_app_(clock, options_.verify_rate_limit, std::chrono::minutes(1)) {}
+
+std::string OtpService::code_hash(const std::string& request_id, std::string_view code) const {
+  const std::string message = request_id + ":" + std::string(code);
+  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256(reinterpret_cast<unsigned char*>(mac.data()),
+                         reinterpret_cast<const unsigned char*>(message.data()), message.size(), code_key_.data());
+  return mac;
+}
+
+Result<SendResult> OtpService::send(const Application& app, const nlohmann::json& body) {
+  FieldReader fields(body);
+  const auto raw_phone = fields.required_string("phone", 1, 64);
+  fields.optional_string("locale", 1, 35);
+  std::optional<std::string> phone;
+  if (raw_phone) {
+    phone = normalize_phone(*raw_phone);
+    if (!phone) fields.reject("phone", phone_problem(*raw_phone));
+  }
+  if (!fields.ok()) return fields.error();
+
+  if (auto wait = send_by_app_.acquire(app.id)) return rate_limited(*wait, "codes sent by this application");
+  if (auto wait = send_by_phone_.acquire(app.id + "|" + *phone)) return rate_limited(*wait, "codes sent to this phone");
+
+  const TimePoint now_time = clock_.now();
+  const std::string now = format_timestamp(now_time);
+  const bool test_app = app.environment == "test";
+  const bool to_inbox = test_app || is_virtual_phone(*phone) || options_.sms_driver == "inbox";
+  const std::string code = [&] {
+    char digits[8];
+    std::snprintf(digits, sizeof digits, "%06u", random_.uniform(1'000'000));
+    return std::string(digits);
+  }();
+  storage::OtpRow row{new_id(clock_, random_), app.id,  app.developer_id, *phone, "pending", std::nullopt,
+                      std::nullopt,            0,       to_inbox ? "sent" : "queued",      now,
+                      format_timestamp(now_time + options_.ttl), std::nullopt, now};
+  row.code_hash = code_hash(row.id, code);
+  const std::string message = expand_template(
+      options_.message_template,
+      {{"code", code}, {"app", app.name}, {"minutes", std::to_string((options_.ttl.count() + 59) / 60)}}, Escape::kNone);
+
+  std::optional<std::string> locked_until;
+  db_.write([&](SQLite::Database& c) {
+    const auto failures = storage::phone_failures::get(c, app.id, *phone);
+    if (locked(failures, now)) {
+      locked_until = failures->locked_until;
+      return;
+    }
+    for (auto& earlier : storage::otp::pending(c, app.id, *phone)) {
+      close_request(c, earlier, "failed", "superseded", now);
+      emit(c, clock_, random_, "otp.failed", app.developer_id, app.id, earlier.id, earlier.phone, "failed",
+           {{"reason", "superseded"}, {"attemptsRemaining", 0}});
+    }
+    storage::otp::insert(c, row);
+    if (to_inbox) {
+      storage::inbox::insert(c, {new_id(clock_, random_), row.id, app.id, app.developer_id, *phone,
+                                 seal(message, message_key_, random_), now, "", ""});
+    } else {
+      storage::sms_jobs::insert(c, {0, row.id, app.id, app.name, *phone, options_.sms_driver,
+                                    seal(message, message_key_, random_), seal(code, message_key_, random_), "queued",
+                                    0, now, std::nullopt, now});
+    }
+    emit(c, clock_, random_, "otp.created", app.developer_id, app.id, row.id, *phone, "pending",
+         {{"expiresAt", row.expires_at}});
+  });
+  if (locked_until) return rate_limited(seconds_until(*locked_until, now_time), "wrong codes for this phone");
+  if (!to_inbox && job_queued_) job_queued_();
+  return SendResult{as_read(row, now), test_app ? std::optional(code) : std::nullopt};
+}
+
+Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::json& body) {
+  FieldReader fields(body);
+  const auto request_id = fields.required_string("requestId", 1, 100);
+  const auto code = fields.required_string("code", 0, 100);
+  if (code && (code->size() != 6 || code->find_first_not_of("0123456789") != std::string::npos)) {
+    fields.reject("code", "must be exactly 6 digits");
+  }
+  if (!fields.ok()) return fields.error();
+  if (auto wait = verify_by_app_.acquire(app.id)) return rate_limited(*wait, "verifications by this application");
+
+  const TimePoint now_time = clock_.now();
+  const std::string now = format_timestamp(now_time);
+  struct Outcome {
+    std::optional<Error> error;
+    storage::OtpRow row;
+  };
+  // One write transaction: concurrent verifies of a request are serialised, so only one can
+  // succeed and the attempt count can never pass the limit.
+  Outcome outcome = db_.write([&](SQLite::Database& c) -> Outcome {
+    auto found = storage::otp::find(c, *request_id);
+    if (!found || found->app_id != app.id) return {Error::not_found("OTP request not found."), {}};
+    storage::OtpRow row = *found;
+    const auto failures = storage::phone_failures::get(c, app.id, row.phone);
+    if (locked(failures, now)) {
+      return {rate_limited(seconds_until(*failures->locked_until, now_time), "wrong codes for this phone"), row};
+    }
+    if (row.status == "verified") {
+      return {Error{ErrorCode::kOtpAlreadyVerified, "This code was already verified.", nullptr}, row};
+    }
+    if (row.status == "expired") return {Error{ErrorCode::kOtpExpired, "This code has expired.", nullptr}, row};
+    if (row.status == "failed") {
+      return {Error{ErrorCode::kOtpFailed,
+                    row.failure_reason == "superseded" ? "A newer code was sent; this one is no longer valid."
+                                                       : "Too many wrong codes; request a new one.",
+                    nullptr},
+              row};
+    }
+    if (row.expires_at <= now) {
+      close_request(c, row, "expired", std::nullopt, now);
+      emit(c, clock_, random_, "otp.expired", row.developer_id, app.id, row.id, row.phone, "expired",
+           {{"expiredAt", row.expires_at}});
+      return {Error{ErrorCode::kOtpExpired, "This code has expired.", nullptr}, row};
+    }
+
+    const std::string expected = row.code_hash.value_or("");
+    const std::string given = code_hash(row.id, *code);
+    const bool right = expected.size() == given.size() && sodium_memcmp(expected.data(), given.data(), given.size()) == 0;
+    if (right) {
+      row.status = "verified";
+      row.verified_at = now;
+      close_request(c, row, "verified", std::nullopt, now);
+      storage::phone_failures::put(c, app.id, row.phone, {0, std::nullopt});
+      emit(c, clock_, random_, "otp.verified", row.developer_id, app.id, row.id, row.phone, "verified",
+           {{"verifiedAt", now}});
+      auto identity = storage::identities::find(c, row.developer_id, row.phone);
+      const bool created = !identity;
+      if (created) {
+        identity = storage::IdentityRow{row.developer_id, row.phone, new_id(clock_, random_), now, now, 1, app.id};
+        storage::identities::insert(c, *identity);
+      } else {
+        identity->last_verified_at = now;
+        identity->verification_count += 1;
+        identity->last_application_id = app.id;
+        storage::identities::update(c, *identity);
+      }
+      emit(c, clock_, random_, created ? "identity.created" : "identity.updated", row.developer_id, app.id, row.id,
+           row.phone, std::nullopt,
+           {{"verificationCount", identity->verification_count}, {"lastVerifiedAt", now}, {"createdAt", identity->created_at}});
+      return {std::nullopt, row};
+    }
+
+    row.attempts += 1;
+    const int remaining = std::max(0, options_.max_attempts - row.attempts);
+    storage::PhoneFailures counted = failures.value_or(storage::PhoneFailures{});
+    counted.consecutive += 1;
+    counted.locked_until.reset();
+    if (counted.consecutive >= options_.phone_failure_limit) {
+      counted.consecutive = 0;
+      counted.locked_until = format_timestamp(now_time + options_.phone_lock);
+    }
+    storage::phone_failures::put(c, app.id, row.phone, counted);
+    emit(c, clock_, random_, "otp.failed", row.developer_id, app.id, row.id, row.phone,
+         remaining == 0 ? "failed" : "pending", {{"reason", "invalid_code"}, {"attemptsRemaining", remaining}});
+    if (remaining == 0) {
+      close_request(c, row, "failed", "max_attempts", now);
+      emit(c, clock_, random_, "otp.failed", row.developer_id, app.id, row.id, row.phone, "failed",
+           {{"reason", "max_attempts"}, {"attemptsRemaining", 0}});
+    } else {
+      row.updated_at = now;
+      storage::otp::update(c, row);
+    }
+    return {Error{ErrorCode::kInvalidCode, "The code is not correct.", nlohmann::json{{"attemptsRemaining", remaining}}},
+            row};
+  });
+  if (outcome.error) return *outcome.error;
+  return as_read(outcome.row, now);
+}
+
+Status OtpService::check_app_filter(const Developer& owner, const std::optional<std::string>& app_id) {
+  if (!app_id) return Ok{};
+  const bool mine = db_.read([&](SQLite::Database& c) { return storage::applications::find(c, owner.id, *app_id).has_value(); });
+  if (!mine) return Error::not_found("Application not found.");
+  return Ok{};
+}
+
+Result<Page<OtpRequest>> OtpService::list(const Developer& owner, const std::optional<std::string>& app_id,
+                                          const std::optional<std::string>& status, const PageRequest& page) {
+  if (status && *status != "pending" && *status != "verified" && *status != "failed" && *status != "expired") {
+    return Error::invalid_argument("status must be pending, verified, failed or expired.",
+                                   {{"fields", {{"status", "must be pending, verified, failed or expired"}}}});
+  }
+  if (auto mine = check_app_filter(owner, app_id); !mine.ok()) return mine.error();
+  const std::string now = format_timestamp(clock_.now());
+  const auto rows = db_.read([&](SQLite::Database& c) {
+    return storage::otp::list(c, owner.id, {app_id, status, now, page.after, page.limit + 1});
+  });
+  std::vector<OtpRequest> requests;
+  for (const auto& row : rows) requests.push_back(as_read(row, now));
+  return make_page(std::move(requests), page.limit, [](const OtpRequest& r) { return r.id; });
+}
+
+Result<OtpRequest> OtpService::get(const Developer& owner, const std::string& id) {
+  const auto row = db_.read([&](SQLite::Database& c) { return storage::otp::find(c, id); });
+  if (!row || row->developer_id != owner.id) return Error::not_found("OTP request not found.");
+  return as_read(*row, format_timestamp(clock_.now()));
+}
+
+Result<Page<InboxMessage>> OtpService::inbox(const Developer& owner, const std::optional<std::string>& app_id,
+                                             const std::optional<std::string>& phone, const PageRequest& page) {
+  std::optional<std::string> normalized;
+  if (phone) {
+    normalized = normalize_phone(*phone);
+    if (!normalized) {
+      return Error::invalid_argument("phone is not a valid phone number.", {{"fields", {{"phone", phone_problem(*phone)}}}});
+    }
+  }
+  if (auto mine = check_app_filter(owner, app_id); !mine.ok()) return mine.error();
+  const std::string now = format_timestamp(clock_.now());
+  const auto rows = db_.read([&](SQLite::Database& c) {
+    return storage::inbox::list(c, owner.id, app_id, normalized, page.after, page.limit + 1);
+  });
+  std::vector<InboxMessage> messages;
+  for (const auto& row : rows) {
+    const bool readable = row.message_box && row.request_status == "pending" && row.request_expires_at > now;
+    const auto text = readable ? unseal(*row.message_box, message_key_) : std::nullopt;
+    messages.push_back({row.id, row.app_id, row.request_id, row.phone, text.value_or(kExpiredText), row.created_at});
+  }
+  return make_page(std::move(messages), page.limit, [](const InboxMessage& m) { return m.id; });
+}
+
+Result<Page<Identity>> OtpService::identities(const Developer& owner, const PageRequest& page) {
+  const auto rows = db_.read([&](SQLite::Database& c) {
+    return storage::identities::list(c, owner.id, page.after, page.limit + 1);
+  });
+  std::vector<std::pair<std::string, Identity>> keyed;
+  for (const auto& row : rows) {
+    keyed.push_back({row.id, Identity{row.phone, row.created_at, row.last_verified_at, row.verification_count,
+                                      row.last_application_id}});
+  }
+  auto page_of_pairs = make_page(std::move(keyed), page.limit, [](const auto& p) { return p.first; });
+  Page<Identity> result;
+  for (auto& [id, identity] : page_of_pairs.items) result.items.push_back(std::move(identity));
+  result.next_cursor = page_of_pairs.next_cursor;
+  return result;
+}
+
+Result<Identity> OtpService::identity(const std::string& developer_id, const std::string& phone) {
+  const auto normalized = normalize_phone(phone);
+  if (!normalized) return Error::not_found("No identity with this phone number.");
+  const auto row = db_.read([&](SQLite::Database& c) { return storage::identities::find(c, developer_id, *normalized); });
+  if (!row) return Error::not_found("No identity with this phone number.");
+  return Identity{row->phone, row->created_at, row->last_verified_at, row->verification_count, row->last_application_id};
+}
+
+int OtpService::purge_history(std::chrono::days retention) {
+  const std::string cutoff = format_timestamp(clock_.now() - retention);
+  int total = 0;
+  // Small batches, each its own transaction, so requests are never held up for long.
+  while (true) {
+    const int removed = db_.write([&](SQLite::Database& c) { return storage::retention::purge(c, cutoff, 500); });
+    total += removed;
+    if (removed == 0) break;
+  }
+  return total;
+}
+
+}  // namespace core

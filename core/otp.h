@@ -1,0 +1,104 @@
+// The OTP engine (SPEC §7, §8): send and verify with their limits, the reads of the console,
+// the inbox, and identities. Every state change appends its events in the same transaction.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/accounts.h"
+#include "core/applications.h"
+#include "core/pagination.h"
+#include "core/rate_limiter.h"
+#include "storage/database.h"
+
+namespace core {
+
+struct OtpOptions {
+  std::chrono::seconds ttl{300};              // --otp-ttl-seconds
+  int max_attempts = 5;                       // wrong codes per request
+  int send_rate_limit = 5;                    // --send-rate-limit, per application per minute
+  int verify_rate_limit = 10;                 // --verify-rate-limit, per application per minute
+  int phone_send_limit = 3;                   // --phone-send-limit, per phone and application per 10 min
+  int phone_failure_limit = 15;               // --phone-failure-limit, consecutive wrong codes
+  std::chrono::seconds phone_lock{3600};      // how long the phone is locked after that
+  std::string sms_driver = "inbox";           // --sms-driver for real numbers of live apps
+  std::string message_template = "{code} is your {app} verification code. It expires in {minutes} minutes.";
+};
+
+struct OtpRequest {
+  std::string id;
+  std::string app_id;
+  std::string phone;   // E.164
+  std::string status;  // as read: pending past its TTL is expired
+  int attempts = 0;
+  std::string delivery_status;
+  std::string created_at;
+  std::string expires_at;
+  std::optional<std::string> verified_at;
+};
+
+struct SendResult {
+  OtpRequest request;
+  std::optional<std::string> test_code;  // test applications only
+};
+
+struct InboxMessage {
+  std::string id;
+  std::string app_id;
+  std::string request_id;
+  std::string phone;
+  std::string message;  // "[expired]" once the OTP left pending
+  std::string created_at;
+};
+
+struct Identity {
+  std::string phone;
+  std::string created_at;
+  std::string last_verified_at;
+  int verification_count = 0;
+  std::string last_application_id;
+};
+
+class OtpService {
+ public:
+  // `job_queued` is called after a send queued an SMS for a delivery driver.
+  OtpService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key, OtpOptions options,
+             std::function<void()> job_queued = nullptr);
+
+  Result<SendResult> send(const Application& app, const nlohmann::json& body);
+  Result<OtpRequest> verify(const Application& app, const nlohmann::json& body);
+
+  Result<Page<OtpRequest>> list(const Developer& owner, const std::optional<std::string>& app_id,
+                                const std::optional<std::string>& status, const PageRequest& page);
+  Result<OtpRequest> get(const Developer& owner, const std::string& id);
+  Result<Page<InboxMessage>> inbox(const Developer& owner, const std::optional<std::string>& app_id,
+                                   const std::optional<std::string>& phone, const PageRequest& page);
+  Result<Page<Identity>> identities(const Developer& owner, const PageRequest& page);
+  Result<Identity> identity(const std::string& developer_id, const std::string& phone);
+
+  // Deletes history older than the retention period, in small batches; returns rows removed.
+  int purge_history(std::chrono::days retention);
+
+  const OtpOptions& options() const { return options_; }
+
+ private:
+  std::string code_hash(const std::string& request_id, std::string_view code) const;
+  Status check_app_filter(const Developer& owner, const std::optional<std::string>& app_id);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  OtpOptions options_;
+  std::function<void()> job_queued_;
+  ServerKey::Bytes code_key_;
+  ServerKey::Bytes message_key_;
+  RateLimiter send_by_app_;
+  RateLimiter send_by_phone_;
+  RateLimiter verify_by_app_;
+};
+
+}  // namespace core
