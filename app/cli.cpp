@@ -55,7 +55,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
     auto* option = cli.add_option("--" + name, target, help)->envname(env_name(name))->capture_default_str();
     // A repeated single-value option takes the last value (so flags override COBINAR_*);
     // list options collect every value.
-    if constexpr (!std::is_same_v<std::decay_t<decltype(target)>, std::vector<std::string>>) {
+    using Target = std::decay_t<decltype(target)>;
+    if constexpr (!std::is_same_v<Target, std::vector<std::string>> && !std::is_same_v<Target, std::vector<int>>) {
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
     return option;
@@ -114,6 +115,11 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   add("sms-exec", config.sms_exec.program, "exec driver: program to run (no shell)");
   add("sms-exec-arg", config.sms_exec.args, "exec driver: one argument template (repeatable)");
   add("sms-exec-timeout", sms_exec_timeout, "exec driver: seconds before the program is killed")->check(CLI::Range(1, 600));
+
+  std::vector<int> sms_retry_schedule = {5, 30, 120};
+  add("sms-retry-schedule", sms_retry_schedule, "Seconds before each retry of a failed SMS delivery, e.g. 5,30,120")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 86400));
 
   auto* serve = cli.add_subcommand("serve", "Serve the API (the default command)")->fallthrough();
   auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations to --db and exit")->fallthrough();
@@ -181,6 +187,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   config.accounts.signup_open = signup == "open";
   config.otp.ttl = std::chrono::seconds(otp_ttl);
   config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);
+  config.sms_delivery.retry_schedule.clear();
+  for (int seconds : sms_retry_schedule) config.sms_delivery.retry_schedule.emplace_back(seconds);
   return outcome;
 }
 

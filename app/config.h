@@ -33,6 +33,7 @@ struct Config {
   int retention_days = 90;
   delivery::HttpDriverOptions sms_http;
   delivery::ExecDriverOptions sms_exec;
+  core::DeliveryOptions sms_delivery;
 
   std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
 };

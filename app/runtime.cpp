@@ -66,7 +66,7 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   projects_ = std::make_unique<core::ProjectService>(*database_, clock_, random_, plans_);
   applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_);
   delivery_ = std::make_unique<core::DeliveryWorker>(*database_, clock_, key_, make_drivers(config_),
-                                                     core::DeliveryOptions{});
+                                                     config_.sms_delivery);
   otp_ = std::make_unique<core::OtpService>(*database_, clock_, random_, key_, config_.otp,
                                             [worker = delivery_.get()] { worker->wake(); });
 }

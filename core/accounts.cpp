@@ -128,7 +128,10 @@ Result<Session> AccountService::login(const nlohmann::json& body, const std::str
 
   const std::string key = email_key(*email);
   if (auto wait = login_by_address_.acquire(client_address)) return rate_limited(*wait);
-  if (auto wait = login_by_email_.acquire(key)) return rate_limited(*wait);
+  if (auto wait = login_by_email_.acquire(key)) {
+    login_by_address_.release(client_address);
+    return rate_limited(*wait);
+  }
 
   const auto row = db_.read([&](SQLite::Database& c) { return storage::developers::find_by_email_key(c, key); });
   const bool valid = row && row->password_hash ? verify_password(*row->password_hash, *password)

@@ -93,8 +93,12 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   }
   if (!fields.ok()) return fields.error();
 
+  // A request refused by one limit must not use up the other.
   if (auto wait = send_by_app_.acquire(app.id)) return rate_limited(*wait, "codes sent by this application");
-  if (auto wait = send_by_phone_.acquire(app.id + "|" + *phone)) return rate_limited(*wait, "codes sent to this phone");
+  if (auto wait = send_by_phone_.acquire(app.id + "|" + *phone)) {
+    send_by_app_.release(app.id);
+    return rate_limited(*wait, "codes sent to this phone");
+  }
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);

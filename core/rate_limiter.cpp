@@ -17,6 +17,12 @@ std::optional<std::chrono::seconds> RateLimiter::acquire(const std::string& key)
   return std::max(seconds, std::chrono::seconds(1));
 }
 
+void RateLimiter::release(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  const auto it = events_.find(key);
+  if (it != events_.end() && !it->second.empty()) it->second.pop_back();
+}
+
 void RateLimiter::sweep(TimePoint now) {
   calls_since_sweep_ = 0;
   for (auto it = events_.begin(); it != events_.end();) {

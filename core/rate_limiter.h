@@ -21,6 +21,8 @@ class RateLimiter {
   // Records one event for `key` and returns nullopt if within the limit; otherwise records
   // nothing and returns how long to wait (whole seconds, at least 1).
   std::optional<std::chrono::seconds> acquire(const std::string& key);
+  // Takes back the latest event of `key` (when a later check refused the request after all).
+  void release(const std::string& key);
 
  private:
   void sweep(TimePoint now);
