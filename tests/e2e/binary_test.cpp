@@ -12,7 +12,10 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
+#include <mutex>
 #include <regex>
+#include <thread>
 
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
@@ -295,4 +298,79 @@ TEST_CASE("developer create, token and set-plan work while the server runs on th
 
   server.signal(SIGTERM);
   CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("a queued SMS survives a restart of the binary and is delivered after it") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  // A port with nothing listening yet: the gateway is "down".
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  const int gateway_port = ntohs(address.sin_port);
+  ::close(probe);
+  const std::vector<std::string> args = {"--db", db, "--listen", "127.0.0.1:0", "--sms-driver", "http",
+                                         "--sms-http-url", "http://127.0.0.1:" + std::to_string(gateway_port) + "/send?text={message}",
+                                         "--sms-retry-schedule", "1,1,1,1,1,1,1,1,1,1"};
+
+  REQUIRE(testing::run_binary(binary(), {"developer", "create", "--email", "ops@example.com", "--db", db}).code == 0);
+  const std::string token = testing::run_binary(binary(), {"token", "--email", "ops@example.com", "--db", db}).out;
+  const httplib::Headers console = {{"Authorization", "Bearer " + token.substr(0, token.find('\n'))}};
+
+  std::string request_id;
+  {
+    testing::Process server(binary(), args);
+    httplib::Client client("127.0.0.1", start_and_wait(server));
+    auto project = client.Post("/v1/projects", console, R"({"name":"p"})", "application/json");
+    const std::string project_id = nlohmann::json::parse(project->body)["data"]["id"];
+    auto created = client.Post("/v1/applications", console,
+                               nlohmann::json{{"name", "Shop"}, {"projectId", project_id}, {"environment", "live"}}.dump(),
+                               "application/json");
+    const auto app = nlohmann::json::parse(created->body)["data"];
+    auto sent = client.Post("/v1/otp/send",
+                            {{"x-client-id", app["clientId"]}, {"x-client-secret", app["clientSecret"]}, {"x-api-key", app["apiKey"]}},
+                            R"({"phone":"+1 415 555 2671"})", "application/json");
+    REQUIRE(sent->status == 201);
+    request_id = nlohmann::json::parse(sent->body)["data"]["requestId"];
+    server.signal(SIGTERM);
+    REQUIRE(server.wait(10s) == 0);
+  }
+
+  // The gateway comes up, then the server restarts and delivers the queued message.
+  httplib::Server gateway;
+  std::atomic<int> received{0};
+  std::string text;
+  std::mutex text_mutex;
+  gateway.Post("/send", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(text_mutex);
+    text = req.get_param_value("text");
+    ++received;
+    res.set_content("ok", "text/plain");
+  });
+  REQUIRE(gateway.bind_to_port("127.0.0.1", gateway_port));
+  std::thread gateway_thread([&] { gateway.listen_after_bind(); });
+
+  testing::Process server(binary(), args);
+  httplib::Client client("127.0.0.1", start_and_wait(server));
+  for (int i = 0; i < 500 && received == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(received == 1);
+  {
+    std::lock_guard lock(text_mutex);
+    CHECK(text.find(" is your Shop verification code") == 6);
+  }
+  std::string status;
+  for (int i = 0; i < 200 && status != "sent"; ++i) {
+    auto read = client.Get("/v1/otp/" + request_id, console);
+    status = nlohmann::json::parse(read->body)["data"]["deliveryStatus"];
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(status == "sent");
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+  gateway.stop();
+  gateway_thread.join();
 }
