@@ -9,17 +9,20 @@ Application::Application(const Config& config, Environment env)
   auto probe = env_.storage_probe ? env_.storage_probe : [db = &runtime_.database()] { return db->ping(); };
   health_ = std::make_unique<core::HealthService>(env_.clock, std::move(probe), COBINAR_VERSION);
   router_ = std::make_unique<http::Router>(http::make_routes(
-      {*health_, runtime_.accounts(), runtime_.projects(), runtime_.applications(), runtime_.otp()}), env_.log);
+      {*health_, runtime_.accounts(), runtime_.projects(), runtime_.applications(), runtime_.otp(),
+                         runtime_.webhooks()}), env_.log);
   server_ = std::make_unique<http::HttpServer>(config.http, *router_, env_.log, env_.random);
 }
 
 Application::~Application() {
   if (retention_) retention_->stop();
   runtime_.delivery().stop();
+  runtime_.webhook_engine().stop();
 }
 
 void Application::run() {
   runtime_.delivery().start();
+  runtime_.webhook_engine().start();
   const auto retention = std::chrono::days(runtime_.config().retention_days);
   retention_ = std::make_unique<core::PeriodicTask>(std::chrono::hours(1), [this, retention] {
     try {
@@ -34,6 +37,7 @@ void Application::run() {
   // In-flight requests are done; let queued deliveries wait for the next start (they are durable).
   retention_->stop();
   runtime_.delivery().stop();
+  runtime_.webhook_engine().stop();
 }
 
 }  // namespace app

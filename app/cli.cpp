@@ -121,6 +121,19 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       ->delimiter(',')
       ->check(CLI::Range(0, 86400));
 
+  bool webhook_allow_http = false, webhook_allow_private = false;
+  std::vector<int> webhook_retry_schedule;
+  for (const auto& step : config.webhooks.retry_schedule) webhook_retry_schedule.push_back(static_cast<int>(step.count()));
+  cli.add_flag("--webhook-allow-http", webhook_allow_http, "Allow http:// webhook URLs (default: https only)")
+      ->envname("COBINAR_WEBHOOK_ALLOW_HTTP");
+  cli.add_flag("--webhook-allow-private", webhook_allow_private,
+               "Allow webhook deliveries to loopback, private, link-local, CGNAT and metadata addresses")
+      ->envname("COBINAR_WEBHOOK_ALLOW_PRIVATE");
+  add("webhook-workers", config.webhooks.workers, "Webhook delivery threads")->check(CLI::Range(1, 64));
+  add("webhook-retry-schedule", webhook_retry_schedule, "Seconds between webhook delivery attempts, then failed")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 604800));
+
   auto* serve = cli.add_subcommand("serve", "Serve the API (the default command)")->fallthrough();
   auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations to --db and exit")->fallthrough();
   auto* version = cli.add_subcommand("version", "Print the version and exit")->fallthrough();
@@ -187,6 +200,10 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   config.accounts.signup_open = signup == "open";
   config.otp.ttl = std::chrono::seconds(otp_ttl);
   config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);
+  config.webhooks.allow_http = webhook_allow_http;
+  config.webhooks.allow_private = webhook_allow_private;
+  config.webhooks.retry_schedule.clear();
+  for (int seconds : webhook_retry_schedule) config.webhooks.retry_schedule.emplace_back(seconds);
   config.sms_delivery.retry_schedule.clear();
   for (int seconds : sms_retry_schedule) config.sms_delivery.retry_schedule.emplace_back(seconds);
   return outcome;

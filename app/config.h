@@ -10,6 +10,7 @@
 #include "app/log.h"
 #include "core/accounts.h"
 #include "core/otp.h"
+#include "core/webhooks.h"
 #include "core/tokens.h"
 #include "storage/database.h"
 
@@ -34,6 +35,9 @@ struct Config {
   delivery::HttpDriverOptions sms_http;
   delivery::ExecDriverOptions sms_exec;
   core::DeliveryOptions sms_delivery;
+
+  // Webhooks.
+  core::WebhookOptions webhooks;
 
   std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
 };

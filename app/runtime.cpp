@@ -1,5 +1,6 @@
 #include "app/runtime.h"
 
+#include "app/delivery/webhook_transport.h"
 #include "app/http/server.h"
 #include "storage/key_file.h"
 
@@ -67,8 +68,14 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_);
   delivery_ = std::make_unique<core::DeliveryWorker>(*database_, clock_, key_, make_drivers(config_),
                                                      config_.sms_delivery);
+  webhook_transport_ = delivery::make_webhook_transport(
+      {config_.webhooks.allow_http, config_.webhooks.allow_private, std::chrono::seconds(10)});
+  webhook_engine_ = std::make_unique<core::WebhookEngine>(*database_, clock_, random_, *applications_,
+                                                          *webhook_transport_, config_.webhooks);
+  webhooks_ = std::make_unique<core::WebhookService>(*database_, clock_, random_, *webhook_engine_);
   otp_ = std::make_unique<core::OtpService>(*database_, clock_, random_, key_, config_.otp,
-                                            [worker = delivery_.get()] { worker->wake(); });
+                                            [worker = delivery_.get()] { worker->wake(); },
+                                            [engine = webhook_engine_.get()] { engine->wake(); });
 }
 
 }  // namespace app

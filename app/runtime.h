@@ -9,6 +9,7 @@
 #include "core/applications.h"
 #include "core/delivery.h"
 #include "core/otp.h"
+#include "core/webhooks.h"
 #include "core/projects.h"
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -40,6 +41,8 @@ class Runtime {
   core::OtpService& otp() { return *otp_; }
   // Not started here: the server starts it; CLI commands never deliver.
   core::DeliveryWorker& delivery() { return *delivery_; }
+  core::WebhookEngine& webhook_engine() { return *webhook_engine_; }
+  core::WebhookService& webhooks() { return *webhooks_; }
 
  private:
   Config config_;
@@ -53,6 +56,9 @@ class Runtime {
   std::unique_ptr<core::ProjectService> projects_;
   std::unique_ptr<core::ApplicationService> applications_;
   std::unique_ptr<core::DeliveryWorker> delivery_;
+  std::unique_ptr<core::WebhookTransport> webhook_transport_;
+  std::unique_ptr<core::WebhookEngine> webhook_engine_;
+  std::unique_ptr<core::WebhookService> webhooks_;
   std::unique_ptr<core::OtpService> otp_;
 };
 

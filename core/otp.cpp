@@ -62,12 +62,13 @@ std::chrono::seconds seconds_until(const std::string& until, TimePoint now) {
 }  // namespace
 
 OtpService::OtpService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
-                       OtpOptions options, std::function<void()> job_queued)
+                       OtpOptions options, std::function<void()> job_queued, std::function<void()> events_written)
     : db_(db),
       clock_(clock),
       random_(random),
       options_(std::move(options)),
       job_queued_(std::move(job_queued)),
+      events_written_(std::move(events_written)),
       code_key_(key.derive("otp-hmac")),
       message_key_(key.derive("sms-msg")),
       send_by_app_(clock, options_.send_rate_limit, std::chrono::minutes(1)),
@@ -143,6 +144,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   });
   if (locked_until) return rate_limited(seconds_until(*locked_until, now_time), "wrong codes for this phone");
   if (!to_inbox && job_queued_) job_queued_();
+  if (events_written_) events_written_();
   return SendResult{as_read(row, now), test_app ? std::optional(code) : std::nullopt};
 }
 
@@ -240,6 +242,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     return {Error{ErrorCode::kInvalidCode, "The code is not correct.", nlohmann::json{{"attemptsRemaining", remaining}}},
             row};
   });
+  if (events_written_) events_written_();
   if (outcome.error) return *outcome.error;
   return as_read(outcome.row, now);
 }

@@ -65,9 +65,10 @@ struct Identity {
 
 class OtpService {
  public:
-  // `job_queued` is called after a send queued an SMS for a delivery driver.
+  // `job_queued` is called after a send queued an SMS for a delivery driver,
+  // `events_written` after a transaction that appended events.
   OtpService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key, OtpOptions options,
-             std::function<void()> job_queued = nullptr);
+             std::function<void()> job_queued = nullptr, std::function<void()> events_written = nullptr);
 
   Result<SendResult> send(const Application& app, const nlohmann::json& body);
   Result<OtpRequest> verify(const Application& app, const nlohmann::json& body);
@@ -94,6 +95,7 @@ class OtpService {
   Random& random_;
   OtpOptions options_;
   std::function<void()> job_queued_;
+  std::function<void()> events_written_;
   ServerKey::Bytes code_key_;
   ServerKey::Bytes message_key_;
   RateLimiter send_by_app_;

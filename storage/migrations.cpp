@@ -15,6 +15,7 @@ const std::vector<Migration>& migrations() {
       {2, "developers", embedded::kMigration0002},
       {3, "projects_applications", embedded::kMigration0003},
       {4, "otp", embedded::kMigration0004},
+      {5, "webhooks", embedded::kMigration0005},
   };
   return list;
 }

@@ -364,7 +364,7 @@ namespace retention {
 
 int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
   int removed = 0;
-  for (const char* table : {"otp_requests", "inbox_messages", "events", "sms_jobs"}) {
+  for (const char* table : {"otp_requests", "inbox_messages", "events", "sms_jobs", "webhook_deliveries"}) {
     SQLite::Statement s(db, std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
                                 " WHERE created_at < ? LIMIT ?)");
     s.bind(1, cutoff);

@@ -9,6 +9,7 @@
 #include "core/projects.h"
 #include "core/health.h"
 #include "core/otp.h"
+#include "core/webhooks.h"
 
 namespace app::http {
 
@@ -50,5 +51,15 @@ Handler otp_get(core::AccountService& accounts, core::OtpService& otp);
 Handler inbox_list(core::AccountService& accounts, core::OtpService& otp);
 Handler users_list(core::AccountService& accounts, core::OtpService& otp);
 Handler users_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp);
+
+// /v1/webhooks[/{id}[/test | /deliveries[/{deliveryId}/retry]]]
+Handler webhooks_list(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_create(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_get(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_update(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_delete(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_test(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_deliveries(core::AccountService& accounts, core::WebhookService& webhooks);
+Handler webhooks_retry(core::AccountService& accounts, core::WebhookService& webhooks);
 
 }  // namespace app::http

@@ -108,4 +108,24 @@ nlohmann::json identity_json(const core::Identity& identity) {
           {"lastApplicationId", identity.last_application_id}};
 }
 
+nlohmann::json webhook_json(const core::Webhook& webhook) {
+  return {{"id", webhook.id},         {"appId", webhook.app_id},         {"url", webhook.url},
+          {"events", webhook.events}, {"status", webhook.status},        {"createdAt", webhook.created_at},
+          {"updatedAt", webhook.updated_at}};
+}
+
+nlohmann::json delivery_json(const core::WebhookDelivery& delivery) {
+  return {{"id", delivery.id},
+          {"eventId", delivery.event_id},
+          {"event", delivery.event},
+          {"status", delivery.status},
+          {"attempts", delivery.attempts},
+          {"lastStatusCode", delivery.last_status_code ? nlohmann::json(*delivery.last_status_code) : nlohmann::json(nullptr)},
+          {"lastError", optional_json(delivery.last_error)},
+          {"lastDurationMs", delivery.last_duration_ms ? nlohmann::json(*delivery.last_duration_ms) : nlohmann::json(nullptr)},
+          {"createdAt", delivery.created_at},
+          {"lastAttemptAt", optional_json(delivery.last_attempt_at)},
+          {"nextAttemptAt", optional_json(delivery.next_attempt_at)}};
+}
+
 }  // namespace app::http

@@ -6,6 +6,7 @@
 #include "core/accounts.h"
 #include "core/applications.h"
 #include "core/otp.h"
+#include "core/webhooks.h"
 #include "core/projects.h"
 
 namespace app::http {
@@ -20,6 +21,8 @@ nlohmann::json send_json(const core::SendResult& sent);
 nlohmann::json verify_json(const core::OtpRequest& request);
 nlohmann::json inbox_json(const core::InboxMessage& message);
 nlohmann::json identity_json(const core::Identity& identity);
+nlohmann::json webhook_json(const core::Webhook& webhook);
+nlohmann::json delivery_json(const core::WebhookDelivery& delivery);
 
 // Renders each item of a page with `render` into a list reply.
 template <typename T, typename Render>

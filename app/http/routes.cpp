@@ -39,6 +39,15 @@ std::vector<Route> make_routes(const Services& services) {
       {"GET", "/v1/inbox", inbox_list(services.accounts, services.otp)},
       {"GET", "/v1/users", users_list(services.accounts, services.otp)},
       {"GET", "/v1/users/{phoneNumber}", users_get(services.accounts, services.applications, services.otp)},
+
+      {"GET", "/v1/webhooks", webhooks_list(services.accounts, services.webhooks)},
+      {"POST", "/v1/webhooks", webhooks_create(services.accounts, services.webhooks)},
+      {"GET", "/v1/webhooks/{id}", webhooks_get(services.accounts, services.webhooks)},
+      {"PATCH", "/v1/webhooks/{id}", webhooks_update(services.accounts, services.webhooks)},
+      {"DELETE", "/v1/webhooks/{id}", webhooks_delete(services.accounts, services.webhooks)},
+      {"POST", "/v1/webhooks/{id}/test", webhooks_test(services.accounts, services.webhooks)},
+      {"GET", "/v1/webhooks/{id}/deliveries", webhooks_deliveries(services.accounts, services.webhooks)},
+      {"POST", "/v1/webhooks/{id}/deliveries/{deliveryId}/retry", webhooks_retry(services.accounts, services.webhooks)},
   };
 }
 

@@ -9,6 +9,7 @@
 #include "core/projects.h"
 #include "core/health.h"
 #include "core/otp.h"
+#include "core/webhooks.h"
 
 namespace app::http {
 
@@ -19,6 +20,7 @@ struct Services {
   core::ProjectService& projects;
   core::ApplicationService& applications;
   core::OtpService& otp;
+  core::WebhookService& webhooks;
 };
 
 std::vector<Route> make_routes(const Services& services);

@@ -72,6 +72,21 @@ bool wait_for_status(testing::Sandbox& sandbox, const std::string& id, const std
   return false;
 }
 
+// Waits until the worker has recorded `attempts` attempts of the request's SMS job, so the
+// test moves the clock only after the retry time was computed from it.
+bool wait_for_attempts(testing::TestServer& server, const std::string& request_id, int attempts) {
+  for (int i = 0; i < 500; ++i) {
+    const int recorded = server.application().database().read([&](SQLite::Database& c) {
+      SQLite::Statement q(c, "SELECT attempts FROM sms_jobs WHERE request_id = ?");
+      q.bind(1, request_id);
+      return q.executeStep() ? q.getColumn(0).getInt() : 0;
+    });
+    if (recorded >= attempts) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 std::string code_of(testing::TestServer& server, const std::string& text) {
   (void)server;
   return text.substr(0, 6);
@@ -159,12 +174,11 @@ TEST_CASE("a failing gateway is retried on schedule, then the delivery is failed
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("live");
   const std::string id = sandbox.send(app, "+1 415 555 2671").body["data"]["requestId"];
-  REQUIRE(gateway.wait_for(1));
-  std::this_thread::sleep_for(100ms);
+  REQUIRE(wait_for_attempts(server, id, 1));
   CHECK(delivery_status(sandbox, id) == "queued");
 
   server.clock().advance(5s);  // first retry due; the worker polls every second
-  REQUIRE(gateway.wait_for(2));
+  REQUIRE(wait_for_attempts(server, id, 2));
   gateway.answer(200);
   server.clock().advance(30s);
   REQUIRE(gateway.wait_for(3));
@@ -172,9 +186,9 @@ TEST_CASE("a failing gateway is retried on schedule, then the delivery is failed
 
   gateway.answer(500);
   const std::string failing = sandbox.send(app, "+1 415 555 2672").body["data"]["requestId"];
-  REQUIRE(gateway.wait_for(4));
+  REQUIRE(wait_for_attempts(server, failing, 1));
   server.clock().advance(5s);
-  REQUIRE(gateway.wait_for(5));
+  REQUIRE(wait_for_attempts(server, failing, 2));
   server.clock().advance(30s);
   REQUIRE(gateway.wait_for(6));
   CHECK(wait_for_status(sandbox, failing, "failed"));

@@ -1,0 +1,106 @@
+#include "app/delivery/webhook_transport.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netdb.h>
+
+#include "core/net_guard.h"
+
+namespace app::delivery {
+
+namespace {
+
+// Every address the host resolves to, as numeric strings.
+std::vector<std::string> resolve(const std::string& host, std::string* error) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_family = AF_UNSPEC;
+  addrinfo* results = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &results);
+  if (rc != 0) {
+    *error = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return {};
+  }
+  std::vector<std::string> addresses;
+  for (addrinfo* a = results; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                                              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    if (inet_ntop(a->ai_family, raw, text, sizeof text)) addresses.emplace_back(text);
+  }
+  freeaddrinfo(results);
+  return addresses;
+}
+
+class HttplibWebhookTransport final : public core::WebhookTransport {
+ public:
+  explicit HttplibWebhookTransport(WebhookTransportOptions options) : options_(options) {}
+
+  core::WebhookHttpResponse post(const core::WebhookHttpRequest& request) override {
+    const auto started = std::chrono::steady_clock::now();
+    core::WebhookHttpResponse response;
+    auto finish = [&](std::string error) {
+      response.error = std::move(error);
+      response.duration_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      return response;
+    };
+
+    std::string problem;
+    const auto url = core::parse_url(request.url, &problem);
+    if (!url) return finish("invalid URL: " + problem);
+    if (url->scheme == "http" && !options_.allow_http) return finish("refused: http is not allowed (--webhook-allow-http)");
+
+    // Resolve now, check every address, and connect to the one checked: a DNS answer that
+    // changes between the check and the connection (rebinding) cannot slip through.
+    std::vector<std::string> addresses = resolve(url->host, &problem);
+    if (addresses.empty()) return finish(problem.empty() ? "cannot resolve " + url->host : problem);
+    if (!options_.allow_private) {
+      for (const auto& address : addresses) {
+        const std::string reason = core::forbidden_address_reason(address);
+        if (!reason.empty()) {
+          return finish("refused: " + url->host + " resolves to a " + reason + " address (" + address +
+                        "); see --webhook-allow-private");
+        }
+      }
+    }
+
+    const std::string origin = url->scheme + "://" +
+                               (url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host) + ":" +
+                               std::to_string(url->port);
+    httplib::Client client(origin);
+    client.set_hostname_addr_map({{url->host, addresses.front()}});
+    client.set_connection_timeout(options_.timeout);
+    client.set_read_timeout(options_.timeout);
+    client.set_write_timeout(options_.timeout);
+    client.set_follow_location(false);
+    client.set_keep_alive(false);
+    client.enable_server_certificate_verification(true);
+    httplib::Headers headers;
+    std::string content_type = "application/json";
+    for (const auto& [name, value] : request.headers) {
+      if (name == "content-type") {
+        content_type = value;
+      } else {
+        headers.emplace(name, value);
+      }
+    }
+    auto result = client.Post(url->target, headers, request.body, content_type);
+    if (!result) return finish("no answer: " + httplib::to_string(result.error()));
+    response.status_code = result->status;
+    if (result->status >= 300 && result->status < 400) return finish("redirect not followed (HTTP " + std::to_string(result->status) + ")");
+    if (result->status < 200 || result->status >= 300) return finish("HTTP " + std::to_string(result->status));
+    return finish("");
+  }
+
+ private:
+  WebhookTransportOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<core::WebhookTransport> make_webhook_transport(WebhookTransportOptions options) {
+  return std::make_unique<HttplibWebhookTransport>(options);
+}
+
+}  // namespace app::delivery

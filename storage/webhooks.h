@@ -1,0 +1,78 @@
+// Webhooks, their deliveries and the outbox fan-out cursor: SQL only. Functions run on the
+// caller's connection; not thread-safe by themselves.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/otp.h"
+
+namespace storage {
+
+struct WebhookRow {
+  std::string id;
+  std::string developer_id;
+  std::string app_id;
+  std::string url;
+  std::string events;  // JSON array
+  std::string status;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct DeliveryRow {
+  std::string id;
+  std::string webhook_id;
+  std::string event_id;
+  std::string event;
+  std::string body;
+  std::string status;
+  int attempts = 0;
+  std::optional<int> last_status_code;
+  std::optional<std::string> last_error;
+  std::optional<long long> last_duration_ms;
+  std::string created_at;
+  std::optional<std::string> last_attempt_at;
+  std::optional<std::string> next_attempt_at;
+};
+
+namespace webhooks {
+
+void insert(SQLite::Database& db, const WebhookRow& row);
+std::optional<WebhookRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id);
+std::optional<WebhookRow> find_any(SQLite::Database& db, const std::string& id);
+std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_id,
+                             const std::optional<std::string>& app_id, const std::optional<std::string>& before_id,
+                             int limit);
+std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string& app_id);
+void update(SQLite::Database& db, const WebhookRow& row);
+void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id);
+
+}  // namespace webhooks
+
+namespace deliveries {
+
+void insert(SQLite::Database& db, const DeliveryRow& row);
+std::optional<DeliveryRow> find(SQLite::Database& db, const std::string& webhook_id, const std::string& id);
+std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_id,
+                              const std::optional<std::string>& before_id, int limit);
+// The earliest due pending delivery, leased until `lease_until`; nullopt if none is due.
+std::optional<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until);
+std::optional<std::string> next_due_at(SQLite::Database& db);
+// Writes status, attempts, last_*, next_attempt_at.
+void update(SQLite::Database& db, const DeliveryRow& row);
+
+}  // namespace deliveries
+
+namespace outbox {
+
+long long cursor(SQLite::Database& db, const std::string& name);
+void set_cursor(SQLite::Database& db, const std::string& name, long long seq);
+std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit);
+
+}  // namespace outbox
+
+}  // namespace storage
