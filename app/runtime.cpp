@@ -69,7 +69,7 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   delivery_ = std::make_unique<core::DeliveryWorker>(*database_, clock_, key_, make_drivers(config_),
                                                      config_.sms_delivery);
   webhook_transport_ = delivery::make_webhook_transport(
-      {config_.webhooks.allow_http, config_.webhooks.allow_private, std::chrono::seconds(10)});
+      {config_.webhooks.allow_http, config_.webhooks.allow_private, config_.webhooks.timeout});
   webhook_engine_ = std::make_unique<core::WebhookEngine>(*database_, clock_, random_, *applications_,
                                                           *webhook_transport_, config_.webhooks);
   webhooks_ = std::make_unique<core::WebhookService>(*database_, clock_, random_, *webhook_engine_);

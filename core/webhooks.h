@@ -56,7 +56,8 @@ struct WebhookOptions {
       std::chrono::seconds(5),    std::chrono::seconds(30),   std::chrono::seconds(120),  std::chrono::seconds(600),
       std::chrono::seconds(1800), std::chrono::seconds(3600), std::chrono::seconds(7200), std::chrono::seconds(14400),
       std::chrono::seconds(28800), std::chrono::seconds(28800)};
-  std::chrono::seconds lease{60};  // a claimed delivery's attempt must end within this
+  std::chrono::seconds timeout{10};  // per delivery attempt
+  std::chrono::seconds lease{60};    // a claimed delivery's attempt must end within this
 };
 
 struct Webhook {
