@@ -1,5 +1,7 @@
 #include "app/http/server.h"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -63,6 +65,11 @@ void HttpServer::configure() {
   s.set_keep_alive_max_count(options_.keep_alive_max_count);
   // Without this, Nagle's algorithm and delayed ACKs add ~40 ms to every response.
   s.set_tcp_nodelay(true);
+  // Remember the listening socket: bind() widens its accept queue (see there).
+  s.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_socket_ = sock;
+  });
 
   auto new_request_id = [this] {
     std::array<std::uint8_t, 12> bytes{};
@@ -135,6 +142,10 @@ int HttpServer::bind() {
     const std::string reason = errno != 0 ? std::strerror(errno) : "address not available";
     throw StartupError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + reason);
   }
+  // httplib listens with a backlog of 5 (a compile-time constant of Debian's library), so a
+  // burst of new connections overflows the accept queue and stalls for a SYN retry. Linux lets
+  // listen() be called again on a listening socket to raise it.
+  if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
   return port;
 }
 

@@ -54,6 +54,7 @@ class HttpServer {
   Log& log_;
   core::Random& random_;
   std::unique_ptr<httplib::Server> server_;
+  int listen_socket_ = -1;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finished_{false};
 };
