@@ -9,6 +9,10 @@ packages=(
   curl dpkg-dev ca-certificates openssl
 )
 
+# Node.js runs the webhook end-to-end test (the public standardwebhooks package); any
+# installed node 18+ will do, else Debian's.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

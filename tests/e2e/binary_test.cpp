@@ -15,6 +15,7 @@
 #include <atomic>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "tests/e2e/process.h"
@@ -373,4 +374,159 @@ TEST_CASE("a queued SMS survives a restart of the binary and is delivered after 
   CHECK(server.wait(10s) == 0);
   gateway.stop();
   gateway_thread.join();
+}
+
+namespace {
+
+// Creates a developer, project and live app through the CLI and HTTP; returns the app object
+// (with its secrets) and the console header.
+struct ProvisionedApp {
+  nlohmann::json app;
+  httplib::Headers console;
+  httplib::Headers credentials() const {
+    return {{"x-client-id", app["clientId"]}, {"x-client-secret", app["clientSecret"]}, {"x-api-key", app["apiKey"]}};
+  }
+};
+
+ProvisionedApp provision(const std::string& db, httplib::Client& client, const std::string& environment) {
+  REQUIRE(testing::run_binary(binary(), {"developer", "create", "--email", "ops@example.com", "--db", db}).code == 0);
+  const std::string token = testing::run_binary(binary(), {"token", "--email", "ops@example.com", "--db", db}).out;
+  ProvisionedApp provisioned;
+  provisioned.console = {{"Authorization", "Bearer " + token.substr(0, token.find('\n'))}};
+  auto project = client.Post("/v1/projects", provisioned.console, R"({"name":"p"})", "application/json");
+  const std::string project_id = nlohmann::json::parse(project->body)["data"]["id"];
+  auto created = client.Post("/v1/applications", provisioned.console,
+                             nlohmann::json{{"name", "Shop"}, {"projectId", project_id}, {"environment", environment}}.dump(),
+                             "application/json");
+  provisioned.app = nlohmann::json::parse(created->body)["data"];
+  return provisioned;
+}
+
+int free_port() {
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(probe);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("deliveries verify with the public standardwebhooks npm package in Node") {
+  const std::string receiver_dir = std::string(COBINAR_SOURCE_DIR) + "/tests/webhooks";
+  REQUIRE_MESSAGE(std::filesystem::exists(receiver_dir + "/node_modules/standardwebhooks"),
+                  "run `npm ci --prefix tests/webhooks` (scripts/test.sh does)");
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0", "--webhook-allow-http", "--webhook-allow-private"});
+  httplib::Client client("127.0.0.1", start_and_wait(server));
+  const auto provisioned = provision(db, client, "test");
+
+  testing::Process receiver("/usr/bin/env", {"node", receiver_dir + "/receiver.mjs", provisioned.app["webhookSecret"]});
+  for (int i = 0; i < 500 && receiver.out().find("listening") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
+  const std::string out = receiver.out();
+  REQUIRE_MESSAGE(out.find("listening ") != std::string::npos, receiver.err());
+  const int port = std::stoi(out.substr(out.find("listening ") + 10));
+  auto hook = client.Post("/v1/webhooks", provisioned.console,
+                          nlohmann::json{{"appId", provisioned.app["id"]},
+                                         {"url", "http://127.0.0.1:" + std::to_string(port) + "/hooks"},
+                                         {"events", {"otp.created", "otp.failed", "otp.verified", "identity.created"}}}
+                              .dump(),
+                          "application/json");
+  REQUIRE(hook->status == 201);
+
+  auto sent = client.Post("/v1/otp/send", provisioned.credentials(), R"({"phone":"+999 482 918 102"})", "application/json");
+  const auto data = nlohmann::json::parse(sent->body)["data"];
+  const std::string code = data["testCode"];
+  client.Post("/v1/otp/verify", provisioned.credentials(),
+              nlohmann::json{{"requestId", data["requestId"]}, {"code", code == "000000" ? "111111" : "000000"}}.dump(),
+              "application/json");
+  client.Post("/v1/otp/verify", provisioned.credentials(),
+              nlohmann::json{{"requestId", data["requestId"]}, {"code", code}}.dump(), "application/json");
+
+  // otp.created, otp.failed, otp.verified, identity.created — each verified by the package.
+  auto lines = [&] {
+    std::vector<nlohmann::json> parsed;
+    std::istringstream stream(receiver.out());
+    for (std::string line; std::getline(stream, line);) {
+      if (!line.starts_with("listening")) parsed.push_back(nlohmann::json::parse(line));
+    }
+    return parsed;
+  };
+  for (int i = 0; i < 500 && lines().size() < 4; ++i) std::this_thread::sleep_for(10ms);
+  const auto results = lines();
+  REQUIRE(results.size() == 4);
+  std::vector<std::string> events;
+  for (const auto& r : results) {
+    CHECK_MESSAGE(r["ok"] == true, r.dump());
+    events.push_back(r.value("event", ""));
+  }
+  std::sort(events.begin(), events.end());
+  CHECK(events == std::vector<std::string>{"identity.created", "otp.created", "otp.failed", "otp.verified"});
+  receiver.signal(SIGTERM);
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("kill -9 with undelivered webhook events: all of them arrive after the restart") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  const int receiver_port = free_port();
+  const std::vector<std::string> args = {"--db", db, "--listen", "127.0.0.1:0", "--webhook-allow-http",
+                                         "--webhook-allow-private", "--webhook-retry-schedule", "1,1,1,1,1,1,1,1,1,1",
+                                         "--send-rate-limit", "100", "--phone-send-limit", "100"};
+  std::set<std::string> request_ids;
+  {
+    testing::Process server(binary(), args);
+    httplib::Client client("127.0.0.1", start_and_wait(server));
+    const auto provisioned = provision(db, client, "test");
+    auto hook = client.Post("/v1/webhooks", provisioned.console,
+                            nlohmann::json{{"appId", provisioned.app["id"]},
+                                           {"url", "http://127.0.0.1:" + std::to_string(receiver_port) + "/hooks"},
+                                           {"events", {"otp.created"}}}
+                                .dump(),
+                            "application/json");
+    REQUIRE(hook->status == 201);
+    for (int i = 0; i < 5; ++i) {
+      auto sent = client.Post("/v1/otp/send", provisioned.credentials(),
+                              nlohmann::json{{"phone", "+999 100 000 00" + std::to_string(i)}}.dump(), "application/json");
+      request_ids.insert(nlohmann::json::parse(sent->body)["data"]["requestId"].get<std::string>());
+    }
+    std::this_thread::sleep_for(300ms);  // attempts fail: nothing listens on the receiver's port
+    server.signal(SIGKILL);
+    server.wait(10s);
+  }
+
+  httplib::Server receiver;
+  std::mutex mutex;
+  std::set<std::string> delivered;
+  receiver.Post("/hooks", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    delivered.insert(nlohmann::json::parse(req.body)["payload"]["requestId"].get<std::string>());
+    res.status = 204;
+  });
+  REQUIRE(receiver.bind_to_port("127.0.0.1", receiver_port));
+  std::thread receiver_thread([&] { receiver.listen_after_bind(); });
+
+  testing::Process server(binary(), args);
+  start_and_wait(server);
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (delivered.size() == request_ids.size()) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  {
+    std::lock_guard lock(mutex);
+    CHECK(delivered == request_ids);
+  }
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+  receiver.stop();
+  receiver_thread.join();
 }
