@@ -10,7 +10,7 @@ Application::Application(const Config& config, Environment env)
   health_ = std::make_unique<core::HealthService>(env_.clock, std::move(probe), COBINAR_VERSION);
   router_ = std::make_unique<http::Router>(http::make_routes(
       {*health_, runtime_.accounts(), runtime_.projects(), runtime_.applications(), runtime_.otp(),
-                         runtime_.webhooks()}), env_.log);
+                         runtime_.webhooks(), runtime_.analytics()}), env_.log);
   server_ = std::make_unique<http::HttpServer>(config.http, *router_, env_.log, env_.random);
 }
 

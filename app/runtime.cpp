@@ -76,6 +76,7 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   otp_ = std::make_unique<core::OtpService>(*database_, clock_, random_, key_, config_.otp,
                                             [worker = delivery_.get()] { worker->wake(); },
                                             [engine = webhook_engine_.get()] { engine->wake(); });
+  analytics_ = std::make_unique<core::AnalyticsService>(*database_, clock_);
 }
 
 }  // namespace app

@@ -6,6 +6,7 @@
 
 #include "app/config.h"
 #include "core/accounts.h"
+#include "core/analytics.h"
 #include "core/applications.h"
 #include "core/delivery.h"
 #include "core/otp.h"
@@ -43,6 +44,7 @@ class Runtime {
   core::DeliveryWorker& delivery() { return *delivery_; }
   core::WebhookEngine& webhook_engine() { return *webhook_engine_; }
   core::WebhookService& webhooks() { return *webhooks_; }
+  core::AnalyticsService& analytics() { return *analytics_; }
 
  private:
   Config config_;
@@ -60,6 +62,7 @@ class Runtime {
   std::unique_ptr<core::WebhookEngine> webhook_engine_;
   std::unique_ptr<core::WebhookService> webhooks_;
   std::unique_ptr<core::OtpService> otp_;
+  std::unique_ptr<core::AnalyticsService> analytics_;
 };
 
 }  // namespace app

@@ -6,6 +6,7 @@
 #include "core/phone.h"
 #include "core/templates.h"
 #include "core/validation.h"
+#include "storage/analytics.h"
 #include "storage/applications.h"
 #include "storage/otp.h"
 
@@ -34,8 +35,12 @@ void emit(SQLite::Database& c, const Clock& clock, Random& random, const std::st
   payload["appId"] = app_id;
   payload["phone"] = display_phone(phone);
   if (request_id) payload["requestId"] = *request_id;
+  const std::string now = format_timestamp(clock.now());
   storage::events::insert(c, {0, new_id(clock, random), type, developer_id, app_id, request_id, phone, status,
-                              payload.dump(), format_timestamp(clock.now())});
+                              payload.dump(), now});
+  // The analytics counters move in the same transaction as the event they count.
+  const char* counter = type == "otp.created" ? "sent" : type == "otp.verified" ? "verified" : type == "otp.failed" ? "failed" : nullptr;
+  if (counter) storage::analytics::count(c, app_id, developer_id, now.substr(0, 10), counter);
 }
 
 // The request leaves pending: no hash, no readable code anywhere.
@@ -200,6 +205,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
       row.verified_at = now;
       close_request(c, row, "verified", std::nullopt, now);
       storage::phone_failures::put(c, app.id, row.phone, {0, std::nullopt});
+      storage::analytics::touch_phone(c, app.id, row.phone, now);
       emit(c, clock_, random_, "otp.verified", row.developer_id, app.id, row.id, row.phone, "verified",
            {{"verifiedAt", now}});
       auto identity = storage::identities::find(c, row.developer_id, row.phone);

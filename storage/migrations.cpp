@@ -16,6 +16,7 @@ const std::vector<Migration>& migrations() {
       {3, "projects_applications", embedded::kMigration0003},
       {4, "otp", embedded::kMigration0004},
       {5, "webhooks", embedded::kMigration0005},
+      {6, "analytics", embedded::kMigration0006},
   };
   return list;
 }

@@ -5,6 +5,7 @@
 
 #include "app/http/reply.h"
 #include "core/accounts.h"
+#include "core/analytics.h"
 #include "core/applications.h"
 #include "core/projects.h"
 #include "core/health.h"
@@ -51,6 +52,11 @@ Handler otp_get(core::AccountService& accounts, core::OtpService& otp);
 Handler inbox_list(core::AccountService& accounts, core::OtpService& otp);
 Handler users_list(core::AccountService& accounts, core::OtpService& otp);
 Handler users_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp);
+
+// /v1/logs, /v1/analytics/summary, /v1/analytics/timeseries
+Handler logs_list(core::AccountService& accounts, core::AnalyticsService& analytics);
+Handler analytics_summary(core::AccountService& accounts, core::AnalyticsService& analytics);
+Handler analytics_timeseries(core::AccountService& accounts, core::AnalyticsService& analytics);
 
 // /v1/webhooks[/{id}[/test | /deliveries[/{deliveryId}/retry]]]
 Handler webhooks_list(core::AccountService& accounts, core::WebhookService& webhooks);

@@ -108,6 +108,17 @@ nlohmann::json identity_json(const core::Identity& identity) {
           {"lastApplicationId", identity.last_application_id}};
 }
 
+nlohmann::json log_json(const core::LogEntry& entry) {
+  return {{"id", entry.id},
+          {"event", entry.event},
+          {"appId", entry.app_id},
+          {"requestId", optional_json(entry.request_id)},
+          {"phone", entry.phone ? nlohmann::json(core::display_phone(*entry.phone)) : nlohmann::json(nullptr)},
+          {"status", optional_json(entry.status)},
+          {"createdAt", entry.created_at},
+          {"detail", entry.detail}};
+}
+
 nlohmann::json webhook_json(const core::Webhook& webhook) {
   return {{"id", webhook.id},         {"appId", webhook.app_id},         {"url", webhook.url},
           {"events", webhook.events}, {"status", webhook.status},        {"createdAt", webhook.created_at},

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/accounts.h"
+#include "core/analytics.h"
 #include "core/applications.h"
 #include "core/otp.h"
 #include "core/webhooks.h"
@@ -22,6 +23,7 @@ nlohmann::json verify_json(const core::OtpRequest& request);
 nlohmann::json inbox_json(const core::InboxMessage& message);
 nlohmann::json identity_json(const core::Identity& identity);
 nlohmann::json webhook_json(const core::Webhook& webhook);
+nlohmann::json log_json(const core::LogEntry& entry);
 nlohmann::json delivery_json(const core::WebhookDelivery& delivery);
 
 // Renders each item of a page with `render` into a list reply.

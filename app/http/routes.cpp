@@ -40,6 +40,10 @@ std::vector<Route> make_routes(const Services& services) {
       {"GET", "/v1/users", users_list(services.accounts, services.otp)},
       {"GET", "/v1/users/{phoneNumber}", users_get(services.accounts, services.applications, services.otp)},
 
+      {"GET", "/v1/logs", logs_list(services.accounts, services.analytics)},
+      {"GET", "/v1/analytics/summary", analytics_summary(services.accounts, services.analytics)},
+      {"GET", "/v1/analytics/timeseries", analytics_timeseries(services.accounts, services.analytics)},
+
       {"GET", "/v1/webhooks", webhooks_list(services.accounts, services.webhooks)},
       {"POST", "/v1/webhooks", webhooks_create(services.accounts, services.webhooks)},
       {"GET", "/v1/webhooks/{id}", webhooks_get(services.accounts, services.webhooks)},

@@ -5,6 +5,7 @@
 
 #include "app/http/router.h"
 #include "core/accounts.h"
+#include "core/analytics.h"
 #include "core/applications.h"
 #include "core/projects.h"
 #include "core/health.h"
@@ -21,6 +22,7 @@ struct Services {
   core::ApplicationService& applications;
   core::OtpService& otp;
   core::WebhookService& webhooks;
+  core::AnalyticsService& analytics;
 };
 
 std::vector<Route> make_routes(const Services& services);

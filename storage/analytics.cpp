@@ -1,0 +1,133 @@
+#include "storage/analytics.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <limits>
+
+namespace storage {
+
+namespace {
+
+void bind_text(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
+  if (value) {
+    s.bind(index, *value);
+  } else {
+    s.bind(index);
+  }
+}
+
+std::optional<std::string> text_or_null(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getString();
+}
+
+long long single(SQLite::Statement& q) {
+  q.executeStep();
+  return static_cast<long long>(q.getColumn(0).getInt64());
+}
+
+}  // namespace
+
+namespace analytics {
+
+void count(SQLite::Database& db, const std::string& app_id, const std::string& developer_id, const std::string& day,
+           const char* counter) {
+  // The column name comes from our own code, never from input.
+  const std::string column(counter);
+  SQLite::Statement s(db, "INSERT INTO daily_stats(app_id, developer_id, day, " + column + ") VALUES(?, ?, ?, 1) " +
+                              "ON CONFLICT(app_id, day) DO UPDATE SET " + column + " = " + column + " + 1");
+  s.bind(1, app_id);
+  s.bind(2, developer_id);
+  s.bind(3, day);
+  s.exec();
+}
+
+void touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone, const std::string& at) {
+  SQLite::Statement s(db,
+                      "INSERT INTO app_phone_activity(app_id, phone, last_verified_at) VALUES(?, ?, ?) "
+                      "ON CONFLICT(app_id, phone) DO UPDATE SET last_verified_at = excluded.last_verified_at");
+  s.bind(1, app_id);
+  s.bind(2, phone);
+  s.bind(3, at);
+  s.exec();
+}
+
+DayCounts totals(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id) {
+  SQLite::Statement q(db,
+                      "SELECT coalesce(sum(sent), 0), coalesce(sum(verified), 0), coalesce(sum(failed), 0) "
+                      "FROM daily_stats WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2)");
+  q.bind(1, developer_id);
+  bind_text(q, 2, app_id);
+  q.executeStep();
+  return DayCounts{"", static_cast<long long>(q.getColumn(0).getInt64()),
+                   static_cast<long long>(q.getColumn(1).getInt64()), static_cast<long long>(q.getColumn(2).getInt64())};
+}
+
+std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_id,
+                            const std::optional<std::string>& app_id, const std::string& first_day) {
+  SQLite::Statement q(db,
+                      "SELECT day, sum(sent), sum(verified), sum(failed) FROM daily_stats "
+                      "WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2) AND day >= ?3 GROUP BY day ORDER BY day");
+  q.bind(1, developer_id);
+  bind_text(q, 2, app_id);
+  q.bind(3, first_day);
+  std::vector<DayCounts> rows;
+  while (q.executeStep()) {
+    rows.push_back(DayCounts{q.getColumn(0).getString(), static_cast<long long>(q.getColumn(1).getInt64()),
+                             static_cast<long long>(q.getColumn(2).getInt64()),
+                             static_cast<long long>(q.getColumn(3).getInt64())});
+  }
+  return rows;
+}
+
+long long active_identities(SQLite::Database& db, const std::string& developer_id, const std::string& since) {
+  SQLite::Statement q(db, "SELECT count(*) FROM identities WHERE developer_id = ? AND last_verified_at >= ?");
+  q.bind(1, developer_id);
+  q.bind(2, since);
+  return single(q);
+}
+
+long long active_app_phones(SQLite::Database& db, const std::string& app_id, const std::string& since) {
+  SQLite::Statement q(db, "SELECT count(*) FROM app_phone_activity WHERE app_id = ? AND last_verified_at >= ?");
+  q.bind(1, app_id);
+  q.bind(2, since);
+  return single(q);
+}
+
+long long application_count(SQLite::Database& db, const std::string& developer_id) {
+  SQLite::Statement q(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
+  q.bind(1, developer_id);
+  return single(q);
+}
+
+}  // namespace analytics
+
+namespace logs {
+
+std::vector<EventRow> list(SQLite::Database& db, const std::string& developer_id,
+                           const std::optional<std::string>& app_id, const std::optional<long long>& before_seq,
+                           int limit) {
+  // Two shapes so each uses its index: (developer_id, seq) or (app_id, seq).
+  SQLite::Statement q(db, app_id ? "SELECT seq, id, type, developer_id, app_id, request_id, phone, status, payload, "
+                                   "created_at FROM events WHERE app_id = ?2 AND developer_id = ?1 "
+                                   "AND seq < ?3 ORDER BY seq DESC LIMIT ?4"
+                                 : "SELECT seq, id, type, developer_id, app_id, request_id, phone, status, payload, "
+                                   "created_at FROM events WHERE developer_id = ?1 AND (?2 IS NULL) "
+                                   "AND seq < ?3 ORDER BY seq DESC LIMIT ?4");
+  q.bind(1, developer_id);
+  bind_text(q, 2, app_id);
+  q.bind(3, static_cast<int64_t>(before_seq.value_or(std::numeric_limits<int64_t>::max())));
+  q.bind(4, limit);
+  std::vector<EventRow> rows;
+  while (q.executeStep()) {
+    rows.push_back(EventRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(),
+                            q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString(),
+                            text_or_null(q.getColumn(5)), text_or_null(q.getColumn(6)), text_or_null(q.getColumn(7)),
+                            q.getColumn(8).getString(), q.getColumn(9).getString()});
+  }
+  return rows;
+}
+
+}  // namespace logs
+
+}  // namespace storage
