@@ -4,8 +4,8 @@
 
 namespace testing {
 
-Sandbox::Sandbox(TestServer& s, const std::string& email, const std::string& plan)
-    : server(s), client(s.client()), auth(bearer(s.create_developer(email, plan))) {
+Sandbox::Sandbox(TestServer& s, const std::string& developer_email, const std::string& plan)
+    : server(s), client(s.client()), auth(bearer(s.create_developer(developer_email, plan))), email(developer_email) {
   const auto project = console("POST", "/v1/projects", {{"name", "Sandbox"}});
   REQUIRE(project.status == 201);
   project_id = project.body["data"]["id"];
@@ -20,7 +20,9 @@ AppCredentials Sandbox::create_app(const std::string& environment, const std::st
 }
 
 Exchange Sandbox::console(const std::string& method, const std::string& path, const nlohmann::json& body) {
-  return perform(client, method, path, body.is_null() ? "" : body.dump(), "application/json", auth);
+  auto token = server.application().runtime().accounts().issue_token(email);
+  REQUIRE(token.ok());
+  return perform(client, method, path, body.is_null() ? "" : body.dump(), "application/json", bearer(token.value()));
 }
 
 Exchange Sandbox::send(const AppCredentials& app, const std::string& phone) {

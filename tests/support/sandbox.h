@@ -26,7 +26,7 @@ class Sandbox {
 
   AppCredentials create_app(const std::string& environment = "test", const std::string& name = "Demo");
 
-  // Console call with this developer's token.
+  // Console call with a fresh token of this developer (tests move the clock freely).
   Exchange console(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
   // App-auth calls.
   Exchange send(const AppCredentials& app, const std::string& phone);
@@ -34,7 +34,8 @@ class Sandbox {
 
   TestServer& server;
   httplib::Client client;
-  httplib::Headers auth;
+  httplib::Headers auth;  // a token from creation time
+  std::string email;
   std::string project_id;
 };
 
