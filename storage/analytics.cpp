@@ -2,24 +2,13 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/sql_util.h"
+
 #include <limits>
 
 namespace storage {
 
 namespace {
-
-void bind_text(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
-  if (value) {
-    s.bind(index, *value);
-  } else {
-    s.bind(index);
-  }
-}
-
-std::optional<std::string> text_or_null(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return column.getString();
-}
 
 long long single(SQLite::Statement& q) {
   q.executeStep();

@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/sql_util.h"
+
 namespace storage {
 
 namespace {
@@ -13,31 +15,13 @@ constexpr char kSelect[] =
     "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'api' AND c.expires_at IS NULL) "
     "FROM applications a ";
 
-std::optional<std::string> optional_text(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return column.getString();
-}
-
 ApplicationRow read_row(SQLite::Statement& query) {
   return ApplicationRow{query.getColumn(0).getString(),  query.getColumn(1).getString(),
                         query.getColumn(2).getString(),  query.getColumn(3).getString(),
                         query.getColumn(4).getString(),  query.getColumn(5).getString(),
                         query.getColumn(6).getString(),  query.getColumn(7).getString(),
-                        query.getColumn(8).getString(),  optional_text(query.getColumn(9)),
+                        query.getColumn(8).getString(),  text_or_null(query.getColumn(9)),
                         query.getColumn(10).getString(), query.getColumn(11).getString()};
-}
-
-void bind_blob(SQLite::Statement& statement, int index, const std::optional<std::string>& value) {
-  if (value) {
-    statement.bind(index, value->data(), static_cast<int>(value->size()));
-  } else {
-    statement.bind(index);
-  }
-}
-
-std::optional<std::string> optional_blob(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return std::string(static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes()));
 }
 
 }  // namespace
@@ -172,9 +156,9 @@ std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id,
   query.bind(3, now);
   std::vector<CredentialRow> rows;
   while (query.executeStep()) {
-    rows.push_back(CredentialRow{app_id, type, optional_blob(query.getColumn(0)), optional_blob(query.getColumn(1)),
-                                 optional_blob(query.getColumn(2)), query.getColumn(3).getString(),
-                                 query.getColumn(4).getString(), optional_text(query.getColumn(5))});
+    rows.push_back(CredentialRow{app_id, type, blob_or_null(query.getColumn(0)), blob_or_null(query.getColumn(1)),
+                                 blob_or_null(query.getColumn(2)), query.getColumn(3).getString(),
+                                 query.getColumn(4).getString(), text_or_null(query.getColumn(5))});
   }
   return rows;
 }

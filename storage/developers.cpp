@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
+
+#include "storage/sql_util.h"
 #include <sqlite3.h>
 
 namespace storage {
@@ -11,27 +13,14 @@ namespace {
 constexpr char kDeveloperColumns[] =
     "id, email, email_key, name, company, plan, virtual_phone, password_hash, firebase_uid, created_at, updated_at";
 
-std::optional<std::string> optional_text(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return column.getString();
-}
-
-void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::string>& value) {
-  if (value) {
-    statement.bind(index, *value);
-  } else {
-    statement.bind(index);
-  }
-}
-
 std::optional<DeveloperRow> find_one(SQLite::Database& db, const char* where, const std::string& value) {
   SQLite::Statement query(db, std::string("SELECT ") + kDeveloperColumns + " FROM developers WHERE " + where);
   query.bind(1, value);
   if (!query.executeStep()) return std::nullopt;
   return DeveloperRow{query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getString(),
                       query.getColumn(3).getString(), query.getColumn(4).getString(), query.getColumn(5).getString(),
-                      query.getColumn(6).getString(), optional_text(query.getColumn(7)),
-                      optional_text(query.getColumn(8)), query.getColumn(9).getString(),
+                      query.getColumn(6).getString(), text_or_null(query.getColumn(7)),
+                      text_or_null(query.getColumn(8)), query.getColumn(9).getString(),
                       query.getColumn(10).getString()};
 }
 
@@ -56,8 +45,8 @@ bool insert(SQLite::Database& db, const DeveloperRow& row) {
   statement.bind(5, row.company);
   statement.bind(6, row.plan);
   statement.bind(7, row.virtual_phone);
-  bind_optional(statement, 8, row.password_hash);
-  bind_optional(statement, 9, row.firebase_uid);
+  bind_text(statement, 8, row.password_hash);
+  bind_text(statement, 9, row.firebase_uid);
   statement.bind(10, row.created_at);
   statement.bind(11, row.updated_at);
   try {
@@ -134,7 +123,7 @@ std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& tok
                          query.getColumn(2).getString(),
                          query.getColumn(3).getString(),
                          query.getColumn(4).getString(),
-                         optional_text(query.getColumn(5))};
+                         text_or_null(query.getColumn(5))};
 }
 
 bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at) {

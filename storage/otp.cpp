@@ -2,35 +2,11 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/sql_util.h"
+
 namespace storage {
 
 namespace {
-
-std::optional<std::string> text_or_null(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return column.getString();
-}
-
-std::optional<std::string> blob_or_null(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return std::string(static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes()));
-}
-
-void bind_text(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
-  if (value) {
-    s.bind(index, *value);
-  } else {
-    s.bind(index);
-  }
-}
-
-void bind_blob(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
-  if (value) {
-    s.bind(index, value->data(), static_cast<int>(value->size()));
-  } else {
-    s.bind(index);
-  }
-}
 
 constexpr char kOtpColumns[] =
     "id, app_id, developer_id, phone, status, failure_reason, code_hash, attempts, delivery_status, created_at, "

@@ -2,22 +2,11 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/sql_util.h"
+
 namespace storage {
 
 namespace {
-
-std::optional<std::string> text_or_null(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return column.getString();
-}
-
-void bind_text(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
-  if (value) {
-    s.bind(index, *value);
-  } else {
-    s.bind(index);
-  }
-}
 
 constexpr char kWebhookColumns[] = "id, developer_id, app_id, url, events, status, created_at, updated_at";
 
