@@ -68,7 +68,10 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   add("db", config.db_path, "SQLite database file (created if missing)");
   add("key-file", config.key_file, "Server key file, created with mode 0600 on first start (default: <db>.key)");
   add("listen", listen, "Address to serve on, host:port (port 0 = any free port)");
-  add("threads", config.http.threads, "HTTP worker threads (one per open connection)")->check(CLI::Range(1, 1024));
+  add("threads", config.http.threads, "HTTP worker threads kept warm")->check(CLI::Range(1, 1024));
+  add("max-threads", config.http.max_threads,
+      "Most HTTP worker threads; one serves each open connection, started when needed")
+      ->check(CLI::Range(1, 16384));
   add("log-format", log_format, "Log line format: text or json")->check(CLI::IsMember({"text", "json"}));
   add("durability", durability,
       "full: an answered request survives power loss (synchronous=FULL); normal: survives a process crash")

@@ -1,13 +1,21 @@
 // The SQLite store: opens the file with our pragmas (WAL, foreign keys, busy timeout,
-// durability), migrates it, and lends out connections. Thread-safe: readers come from a pool,
-// writes are serialised on one connection inside BEGIN IMMEDIATE transactions.
+// durability), migrates it, and lends out connections. Thread-safe: readers come from a pool;
+// writes go to one writer thread that commits the jobs of concurrent callers together (group
+// commit: one fsync for many requests) and answers each caller only after the commit. WAL
+// checkpoints run on their own thread, off the request path.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,24 +56,27 @@ class Database {
     return fn(*lease.connection);
   }
 
-  // Runs fn(SQLite::Database&) inside BEGIN IMMEDIATE ... COMMIT on the writer connection; an
-  // exception rolls back and propagates.
+  // Runs fn(SQLite::Database&) on the writer connection inside a transaction (BEGIN IMMEDIATE,
+  // shared with other callers' jobs, each in its own savepoint) and returns its result once
+  // that transaction is committed. An exception rolls back this job alone and propagates.
+  // Jobs run one at a time, in arrival order. Calling write() from inside a job runs the inner
+  // function in the same transaction.
   template <typename Fn>
   auto write(Fn&& fn) {
-    std::lock_guard lock(writer_mutex_);
-    SQLite::Transaction transaction(*writer_, SQLite::TransactionBehavior::IMMEDIATE);
-    if constexpr (std::is_void_v<decltype(fn(*writer_))>) {
-      fn(*writer_);
-      transaction.commit();
+    using R = decltype(fn(std::declval<SQLite::Database&>()));
+    if constexpr (std::is_void_v<R>) {
+      submit([&](SQLite::Database& c) { fn(c); });
     } else {
-      auto result = fn(*writer_);
-      transaction.commit();
-      return result;
+      std::optional<R> result;
+      submit([&](SQLite::Database& c) { result.emplace(fn(c)); });
+      return std::move(*result);
     }
   }
 
   // True when the database can be read right now.
   bool ping() noexcept;
+
+  ~Database();
 
   const DatabaseOptions& options() const { return options_; }
   // What open() did to the schema.
@@ -81,10 +92,27 @@ class Database {
     std::unique_ptr<SQLite::Database> connection;
   };
 
+  struct WriteJob {
+    std::function<void(SQLite::Database&)> run;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  // Queues a job for the writer thread and waits until its transaction is committed.
+  void submit(std::function<void(SQLite::Database&)> run);
+  void writer_loop();
+  void checkpoint_loop();
+
   DatabaseOptions options_;
   MigrationOutcome migration_{0, 0};
-  std::mutex writer_mutex_;
   std::unique_ptr<SQLite::Database> writer_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::condition_variable jobs_done_;
+  std::condition_variable checkpoint_wakeup_;
+  std::deque<WriteJob*> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+  std::thread checkpoint_thread_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "app/http/elastic_pool.h"
 #include "app/http/error_mapping.h"
 #include "core/crypto.h"
 
@@ -56,8 +57,11 @@ HttpServer::HttpServer(const HttpOptions& options, const Router& router, Log& lo
 
 void HttpServer::configure() {
   httplib::Server& s = *server_;
-  const int threads = options_.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  const auto min_threads = static_cast<std::size_t>(options_.threads);
+  const auto max_threads = static_cast<std::size_t>(options_.max_threads);
+  s.new_task_queue = [min_threads, max_threads] {
+    return new ElasticPool(min_threads, max_threads, std::chrono::seconds(30));
+  };
   s.set_payload_max_length(options_.max_body_bytes);
   s.set_read_timeout(options_.read_timeout);
   s.set_write_timeout(options_.write_timeout);

@@ -20,7 +20,8 @@ namespace app::http {
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                                   // 0 = any free port
-  int threads = 16;                                  // worker threads (one per open connection)
+  int threads = 8;                                   // worker threads kept warm
+  int max_threads = 1024;                            // ...grown on demand up to this (one per open connection)
   std::size_t max_body_bytes = 64 * 1024;            // SPEC §1: larger bodies get 413
   std::chrono::seconds read_timeout{10};             // per read of a request
   std::chrono::seconds write_timeout{10};            // per write of a response
