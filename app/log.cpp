@@ -1,5 +1,7 @@
 #include "app/log.h"
 
+#include <unistd.h>
+
 namespace app {
 
 namespace {
@@ -49,12 +51,17 @@ void Log::write(LogLevel level, std::string_view message, std::initializer_list<
     }
   }
   line += '\n';
-  std::lock_guard lock(mutex_);
   if (sink_) {
+    std::lock_guard lock(mutex_);
     sink_(line);
-  } else {
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    return;
+  }
+  // One write(2) per line and no lock: request threads never queue behind each other's log
+  // I/O, and a line (< PIPE_BUF) is never interleaved with another.
+  for (std::size_t written = 0; written < line.size();) {
+    const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
   }
 }
 

@@ -1,5 +1,5 @@
 // Structured log lines (text `key=value` or one JSON object per line) on stderr or a sink.
-// Thread-safe: each line is written whole under a mutex.
+// Thread-safe: each line is written whole (one write(2) on stderr; under a mutex for a sink).
 #pragma once
 
 #include <cstdio>

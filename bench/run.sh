@@ -21,7 +21,7 @@ db="$work/bench.sqlite"
 "$binary" developer create --email bench@example.com --plan unlimited --db "$db" >/dev/null
 export COBINAR_TOKEN=$("$binary" token --email bench@example.com --db "$db")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-big=1000000000
+big=100000000
 "$binary" --db "$db" --listen "127.0.0.1:$port" --durability "$durability" \
   --send-rate-limit $big --verify-rate-limit $big --phone-send-limit $big --phone-failure-limit $big \
   ${BENCH_SERVER_ARGS:-} 2>/dev/null &

@@ -139,7 +139,8 @@ void WebhookEngine::wake() {
     std::lock_guard lock(mutex_);
     ++wake_count_;
   }
-  wakeup_.notify_all();
+  // One worker is enough to fan out; it wakes the others when there is something to send.
+  wakeup_.notify_one();
 }
 
 void WebhookEngine::loop() {
@@ -151,8 +152,9 @@ void WebhookEngine::loop() {
       seen = wake_count_;
     }
     try {
-      while (fan_out() > 0) {
-      }
+      int fanned = 0;
+      for (int read = fan_out(); read > 0; read = fan_out()) fanned += read;
+      if (fanned > 0) wakeup_.notify_all();
       while (attempt_one()) {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
@@ -164,6 +166,9 @@ void WebhookEngine::loop() {
     // Polls every second: retries come due by the clock, which nobody signals.
     wakeup_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || wake_count_ != seen; });
     if (stopping_) return;
+    // Let the events of concurrent requests gather, so one transaction fans out many.
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
@@ -171,6 +176,11 @@ int WebhookEngine::fan_out() {
   // One fan-out at a time; the cursor moves in the same transaction as the inserts, so every
   // event becomes its deliveries exactly once, across crashes too.
   std::lock_guard fan_out_lock(fan_out_mutex_);
+  // A read first: most passes find nothing new and must not queue a write job for that.
+  const bool pending = db_.read([&](SQLite::Database& c) {
+    return !storage::outbox::after(c, storage::outbox::cursor(c, kCursorName), 1).empty();
+  });
+  if (!pending) return 0;
   const std::string now = format_timestamp(clock_.now());
   return db_.write([&](SQLite::Database& c) {
     const long long cursor = storage::outbox::cursor(c, kCursorName);
@@ -198,6 +208,8 @@ int WebhookEngine::fan_out() {
 
 bool WebhookEngine::attempt_one() {
   const TimePoint now = clock_.now();
+  const auto next_due = db_.read([](SQLite::Database& c) { return storage::deliveries::next_due_at(c); });
+  if (!next_due || *next_due > format_timestamp(now)) return false;
   const auto claimed = db_.write([&](SQLite::Database& c) {
     return storage::deliveries::claim_due(c, format_timestamp(now), format_timestamp(now + options_.lease));
   });

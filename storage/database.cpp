@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <vector>
@@ -9,6 +10,10 @@
 namespace storage {
 
 std::unique_ptr<SQLite::Database> open_connection(const DatabaseOptions& options, bool create) {
+  // Memory statistics take a process-wide mutex on every SQLite allocation, which all request
+  // threads then contend for; we never read them. Must precede SQLite's initialisation.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   const int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX | (create ? SQLite::OPEN_CREATE : 0);
   std::unique_ptr<SQLite::Database> db;
   try {
