@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <regex>
 
 #include "core/ids.h"
 #include "core/projects.h"
@@ -43,14 +42,17 @@ std::string credential_prefix(const std::string& type, const std::string& enviro
   return "ph_" + environment + (type == "secret" ? "_secret_" : "_api_");
 }
 
-bool well_formed(std::string_view value, std::string_view kind) {
-  static const std::regex api(R"(ph_(live|test)_api_[0-9a-f]{48})");
-  static const std::regex secret(R"(ph_(live|test)_secret_[0-9a-f]{48})");
-  static const std::regex client(R"(ph_(live|test)_client_[0-9a-f]{48})");
-  const std::string text(value);
-  if (kind == "api") return std::regex_match(text, api);
-  if (kind == "secret") return std::regex_match(text, secret);
-  return std::regex_match(text, client);
+// ph_live_api_<48 hex> or ph_test_api_<48 hex>: anything else is refused before any lookup.
+bool well_formed_api_key(std::string_view value) {
+  std::string_view hex;
+  if (value.starts_with("ph_live_api_")) {
+    hex = value.substr(12);
+  } else if (value.starts_with("ph_test_api_")) {
+    hex = value.substr(12);
+  } else {
+    return false;
+  }
+  return hex.size() == 48 && hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 }  // namespace
@@ -274,7 +276,7 @@ std::vector<std::string> ApplicationService::webhook_secrets(const std::string& 
 }
 
 Result<Application> ApplicationService::load_for_auth(std::string_view api_key) {
-  if (!well_formed(api_key, "api")) return unauthenticated();
+  if (!well_formed_api_key(api_key)) return unauthenticated();
   const std::string hash = api_key_hash(api_key);
   const std::string now = format_timestamp(clock_.now());
   const auto row = db_.read([&](SQLite::Database& c) -> std::optional<storage::ApplicationRow> {

@@ -245,10 +245,9 @@ storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry
   row.last_attempt_at = format_timestamp(finished);
   row.last_status_code = response.status_code;
   row.last_duration_ms = response.duration_ms;
-  const bool ok = response.status_code && *response.status_code >= 200 && *response.status_code < 300;
-  const bool gone = response.status_code == 410;
-  row.last_error = ok ? std::nullopt : std::optional(response.error.empty() ? "HTTP " + std::to_string(response.status_code.value_or(0))
-                                                                              : response.error);
+  const bool ok = response.verdict == WebhookHttpResponse::Verdict::kDelivered;
+  const bool gone = response.verdict == WebhookHttpResponse::Verdict::kGone;
+  row.last_error = ok ? std::nullopt : std::optional(response.error.empty() ? std::string("not delivered") : response.error);
   if (ok) {
     row.status = "succeeded";
     row.next_attempt_at.reset();

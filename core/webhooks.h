@@ -37,8 +37,16 @@ struct WebhookHttpRequest {
 };
 
 struct WebhookHttpResponse {
-  std::optional<int> status_code;  // nullopt: nothing answered
-  std::string error;               // why, when there is no 2xx
+  // What the answer means for the delivery; the transport decides, so the core never reads
+  // HTTP status numbers.
+  enum class Verdict {
+    kDelivered,  // any 2xx
+    kGone,       // the receiver asked us to stop (410)
+    kFailed,     // anything else: retry on schedule
+  };
+  Verdict verdict = Verdict::kFailed;
+  std::optional<int> status_code;  // recorded in the delivery log; nullopt: nothing answered
+  std::string error;               // why, when not delivered
   long long duration_ms = 0;
 };
 

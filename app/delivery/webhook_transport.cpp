@@ -88,9 +88,15 @@ class HttplibWebhookTransport final : public core::WebhookTransport {
     auto result = client.Post(url->target, headers, request.body, content_type);
     if (!result) return finish("no answer: " + httplib::to_string(result.error()));
     response.status_code = result->status;
-    if (result->status >= 300 && result->status < 400) return finish("redirect not followed (HTTP " + std::to_string(result->status) + ")");
-    if (result->status < 200 || result->status >= 300) return finish("HTTP " + std::to_string(result->status));
-    return finish("");
+    if (result->status >= 200 && result->status < 300) {
+      response.verdict = core::WebhookHttpResponse::Verdict::kDelivered;
+      return finish("");
+    }
+    if (result->status == 410) response.verdict = core::WebhookHttpResponse::Verdict::kGone;
+    if (result->status >= 300 && result->status < 400) {
+      return finish("redirect not followed (HTTP " + std::to_string(result->status) + ")");
+    }
+    return finish("HTTP " + std::to_string(result->status));
   }
 
  private:
