@@ -97,23 +97,16 @@ std::vector<EventRow> list(SQLite::Database& db, const std::string& developer_id
                            const std::optional<std::string>& app_id, const std::optional<long long>& before_seq,
                            int limit) {
   // Two shapes so each uses its index: (developer_id, seq) or (app_id, seq).
-  SQLite::Statement q(db, app_id ? "SELECT seq, id, type, developer_id, app_id, request_id, phone, status, payload, "
-                                   "created_at FROM events WHERE app_id = ?2 AND developer_id = ?1 "
-                                   "AND seq < ?3 ORDER BY seq DESC LIMIT ?4"
-                                 : "SELECT seq, id, type, developer_id, app_id, request_id, phone, status, payload, "
-                                   "created_at FROM events WHERE developer_id = ?1 AND (?2 IS NULL) "
-                                   "AND seq < ?3 ORDER BY seq DESC LIMIT ?4");
+  SQLite::Statement q(db, std::string("SELECT ") + events::kColumns +
+                              (app_id ? " FROM events WHERE app_id = ?2 AND developer_id = ?1 AND seq < ?3"
+                                      : " FROM events WHERE developer_id = ?1 AND (?2 IS NULL) AND seq < ?3") +
+                              " ORDER BY seq DESC LIMIT ?4");
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.bind(3, static_cast<int64_t>(before_seq.value_or(std::numeric_limits<int64_t>::max())));
   q.bind(4, limit);
   std::vector<EventRow> rows;
-  while (q.executeStep()) {
-    rows.push_back(EventRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(),
-                            q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString(),
-                            text_or_null(q.getColumn(5)), text_or_null(q.getColumn(6)), text_or_null(q.getColumn(7)),
-                            q.getColumn(8).getString(), q.getColumn(9).getString()});
-  }
+  while (q.executeStep()) rows.push_back(events::read_row(q));
   return rows;
 }
 

@@ -317,6 +317,13 @@ std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer
 
 namespace events {
 
+EventRow read_row(SQLite::Statement& q) {
+  return EventRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(),
+                  q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString(),
+                  text_or_null(q.getColumn(5)), text_or_null(q.getColumn(6)), text_or_null(q.getColumn(7)),
+                  q.getColumn(8).getString(), q.getColumn(9).getString()};
+}
+
 long long insert(SQLite::Database& db, const EventRow& row) {
   SQLite::Statement s(db,
                       "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, created_at) "

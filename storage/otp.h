@@ -4,6 +4,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <optional>
 #include <string>
@@ -143,6 +144,10 @@ struct EventRow {
 };
 
 namespace events {
+
+// The columns read_row() expects, in order, for SELECTs on the events table.
+inline constexpr char kColumns[] = "seq, id, type, developer_id, app_id, request_id, phone, status, payload, created_at";
+EventRow read_row(SQLite::Statement& query);
 
 // Returns the new event's seq.
 long long insert(SQLite::Database& db, const EventRow& row);

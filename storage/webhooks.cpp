@@ -214,18 +214,11 @@ void set_cursor(SQLite::Database& db, const std::string& name, long long seq) {
 }
 
 std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit) {
-  SQLite::Statement q(db,
-                      "SELECT seq, id, type, developer_id, app_id, request_id, phone, status, payload, created_at "
-                      "FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+  SQLite::Statement q(db, std::string("SELECT ") + events::kColumns + " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
   q.bind(1, static_cast<int64_t>(seq));
   q.bind(2, limit);
   std::vector<EventRow> rows;
-  while (q.executeStep()) {
-    rows.push_back(EventRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(),
-                            q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString(),
-                            text_or_null(q.getColumn(5)), text_or_null(q.getColumn(6)), text_or_null(q.getColumn(7)),
-                            q.getColumn(8).getString(), q.getColumn(9).getString()});
-  }
+  while (q.executeStep()) rows.push_back(events::read_row(q));
   return rows;
 }
 
