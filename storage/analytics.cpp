@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/sql_util.h"
+#include "storage/statement_cache.h"
 
 #include <limits>
 
@@ -23,8 +24,9 @@ void count(SQLite::Database& db, const std::string& app_id, const std::string& d
            const char* counter) {
   // The column name comes from our own code, never from input.
   const std::string column(counter);
-  SQLite::Statement s(db, "INSERT INTO daily_stats(app_id, developer_id, day, " + column + ") VALUES(?, ?, ?, 1) " +
+  Prepared s_prepared(db, "INSERT INTO daily_stats(app_id, developer_id, day, " + column + ") VALUES(?, ?, ?, 1) " +
                               "ON CONFLICT(app_id, day) DO UPDATE SET " + column + " = " + column + " + 1");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, developer_id);
   s.bind(3, day);
@@ -70,21 +72,24 @@ std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_i
 }
 
 long long active_identities(SQLite::Database& db, const std::string& developer_id, const std::string& since) {
-  SQLite::Statement q(db, "SELECT count(*) FROM identities WHERE developer_id = ? AND last_verified_at >= ?");
+  Prepared q_prepared(db, "SELECT count(*) FROM identities WHERE developer_id = ? AND last_verified_at >= ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   q.bind(2, since);
   return single(q);
 }
 
 long long active_app_phones(SQLite::Database& db, const std::string& app_id, const std::string& since) {
-  SQLite::Statement q(db, "SELECT count(*) FROM app_phone_activity WHERE app_id = ? AND last_verified_at >= ?");
+  Prepared q_prepared(db, "SELECT count(*) FROM app_phone_activity WHERE app_id = ? AND last_verified_at >= ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, app_id);
   q.bind(2, since);
   return single(q);
 }
 
 long long application_count(SQLite::Database& db, const std::string& developer_id) {
-  SQLite::Statement q(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
+  Prepared q_prepared(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   return single(q);
 }
@@ -97,10 +102,11 @@ std::vector<EventRow> list(SQLite::Database& db, const std::string& developer_id
                            const std::optional<std::string>& app_id, const std::optional<long long>& before_seq,
                            int limit) {
   // Two shapes so each uses its index: (developer_id, seq) or (app_id, seq).
-  SQLite::Statement q(db, std::string("SELECT ") + events::kColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + events::kColumns +
                               (app_id ? " FROM events WHERE app_id = ?2 AND developer_id = ?1 AND seq < ?3"
                                       : " FROM events WHERE developer_id = ?1 AND (?2 IS NULL) AND seq < ?3") +
                               " ORDER BY seq DESC LIMIT ?4");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.bind(3, static_cast<int64_t>(before_seq.value_or(std::numeric_limits<int64_t>::max())));

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/sql_util.h"
+#include "storage/statement_cache.h"
 
 namespace storage {
 
@@ -45,7 +46,8 @@ void insert(SQLite::Database& db, const ApplicationRow& row) {
 }
 
 std::optional<ApplicationRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
-  SQLite::Statement query(db, std::string(kSelect) + "WHERE a.developer_id = ? AND a.id = ?");
+  Prepared query_prepared(db, std::string(kSelect) + "WHERE a.developer_id = ? AND a.id = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, developer_id);
   query.bind(2, id);
   if (!query.executeStep()) return std::nullopt;
@@ -53,7 +55,8 @@ std::optional<ApplicationRow> find(SQLite::Database& db, const std::string& deve
 }
 
 std::optional<ApplicationRow> find_any(SQLite::Database& db, const std::string& id) {
-  SQLite::Statement query(db, std::string(kSelect) + "WHERE a.id = ?");
+  Prepared query_prepared(db, std::string(kSelect) + "WHERE a.id = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, id);
   if (!query.executeStep()) return std::nullopt;
   return read_row(query);
@@ -62,9 +65,10 @@ std::optional<ApplicationRow> find_any(SQLite::Database& db, const std::string& 
 std::vector<ApplicationRow> list(SQLite::Database& db, const std::string& developer_id,
                                  const std::optional<std::string>& project_id,
                                  const std::optional<std::string>& before_id, int limit) {
-  SQLite::Statement query(db, std::string(kSelect) +
+  Prepared query_prepared(db, std::string(kSelect) +
                                   "WHERE a.developer_id = ? AND (? IS NULL OR a.project_id = ?) "
                                   "AND (? IS NULL OR a.id < ?) ORDER BY a.id DESC LIMIT ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, developer_id);
   if (project_id) {
     query.bind(2, *project_id);
@@ -81,7 +85,8 @@ std::vector<ApplicationRow> list(SQLite::Database& db, const std::string& develo
 }
 
 int count(SQLite::Database& db, const std::string& developer_id) {
-  SQLite::Statement query(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
+  Prepared query_prepared(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, developer_id);
   query.executeStep();
   return query.getColumn(0).getInt();
@@ -106,7 +111,8 @@ void update(SQLite::Database& db, const ApplicationRow& row) {
 }
 
 void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
-  SQLite::Statement statement(db, "DELETE FROM applications WHERE developer_id = ? AND id = ?");
+  Prepared statement_prepared(db, "DELETE FROM applications WHERE developer_id = ? AND id = ?");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, developer_id);
   statement.bind(2, id);
   statement.exec();
@@ -173,7 +179,8 @@ void retire_current(SQLite::Database& db, const std::string& app_id, const std::
     statement.bind(3, type);
     statement.exec();
   } else {
-    SQLite::Statement statement(db, "DELETE FROM app_credentials WHERE app_id = ? AND type = ? AND expires_at IS NULL");
+    Prepared statement_prepared(db, "DELETE FROM app_credentials WHERE app_id = ? AND type = ? AND expires_at IS NULL");
+    SQLite::Statement& statement = *statement_prepared;
     statement.bind(1, app_id);
     statement.bind(2, type);
     statement.exec();
@@ -181,7 +188,8 @@ void retire_current(SQLite::Database& db, const std::string& app_id, const std::
 }
 
 void delete_expired(SQLite::Database& db, const std::string& app_id, const std::string& now) {
-  SQLite::Statement statement(db, "DELETE FROM app_credentials WHERE app_id = ? AND expires_at <= ?");
+  Prepared statement_prepared(db, "DELETE FROM app_credentials WHERE app_id = ? AND expires_at <= ?");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, app_id);
   statement.bind(2, now);
   statement.exec();

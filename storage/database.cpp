@@ -67,6 +67,11 @@ Database::~Database() {
   checkpoint_wakeup_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  {
+    std::lock_guard lock(pool_mutex_);
+    reader_caches_.clear();
+  }
+  writer_cache_.reset();
   try {
     if (writer_) writer_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } catch (...) {
@@ -97,6 +102,12 @@ void Database::submit(std::function<void(SQLite::Database&)> run) {
 
 void Database::writer_loop() {
   on_writer_thread = true;
+  writer_cache_ = std::make_unique<StatementCache>(*writer_);
+  ScopedStatementCache cache_scope(writer_cache_.get());
+  auto exec = [this](const char* sql) {
+    Prepared statement(*writer_, sql);
+    (*statement).exec();
+  };
   constexpr std::size_t kMaxBatch = 256;
   while (true) {
     std::vector<WriteJob*> batch;
@@ -112,19 +123,19 @@ void Database::writer_loop() {
     // Everyone who arrived while the previous batch was committing shares this transaction.
     std::exception_ptr batch_error;
     try {
-      writer_->exec("BEGIN IMMEDIATE");
+      exec("BEGIN IMMEDIATE");
       for (WriteJob* job : batch) {
-        writer_->exec("SAVEPOINT job");
+        exec("SAVEPOINT job");
         try {
           job->run(*writer_);
-          writer_->exec("RELEASE job");
+          exec("RELEASE job");
         } catch (...) {
           job->error = std::current_exception();
-          writer_->exec("ROLLBACK TO job");
-          writer_->exec("RELEASE job");
+          exec("ROLLBACK TO job");
+          exec("RELEASE job");
         }
       }
-      writer_->exec("COMMIT");
+      exec("COMMIT");
     } catch (...) {
       batch_error = std::current_exception();
       writer_->tryExec("ROLLBACK");
@@ -175,14 +186,24 @@ Database::Lease::Lease(Database& db) : owner(db) {
     if (!owner.idle_readers_.empty()) {
       connection = std::move(owner.idle_readers_.back());
       owner.idle_readers_.pop_back();
-      return;
     }
   }
-  connection = open_connection(owner.options_, /*create=*/false);
-  connection->exec("PRAGMA foreign_keys = ON");
+  if (!connection) {
+    connection = open_connection(owner.options_, /*create=*/false);
+    connection->exec("PRAGMA foreign_keys = ON");
+  }
+  StatementCache* cache = nullptr;
+  {
+    std::lock_guard lock(owner.pool_mutex_);
+    auto& slot = owner.reader_caches_[connection.get()];
+    if (!slot) slot = std::make_unique<StatementCache>(*connection);
+    cache = slot.get();
+  }
+  cache_scope = std::make_unique<ScopedStatementCache>(cache);
 }
 
 Database::Lease::~Lease() {
+  cache_scope.reset();
   std::lock_guard lock(owner.pool_mutex_);
   owner.idle_readers_.push_back(std::move(connection));
 }

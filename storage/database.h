@@ -16,11 +16,13 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "storage/migrations.h"
+#include "storage/statement_cache.h"
 
 namespace storage {
 
@@ -90,6 +92,7 @@ class Database {
     ~Lease();
     Database& owner;
     std::unique_ptr<SQLite::Database> connection;
+    std::unique_ptr<ScopedStatementCache> cache_scope;
   };
 
   struct WriteJob {
@@ -115,6 +118,9 @@ class Database {
   std::thread checkpoint_thread_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;
+  // Declared after the connections: statements are finalised before their connection closes.
+  std::unordered_map<SQLite::Database*, std::unique_ptr<StatementCache>> reader_caches_;
+  std::unique_ptr<StatementCache> writer_cache_;
 };
 
 }  // namespace storage

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/sql_util.h"
+#include "storage/statement_cache.h"
 #include <sqlite3.h>
 
 namespace storage {
@@ -14,7 +15,8 @@ constexpr char kDeveloperColumns[] =
     "id, email, email_key, name, company, plan, virtual_phone, password_hash, firebase_uid, created_at, updated_at";
 
 std::optional<DeveloperRow> find_one(SQLite::Database& db, const char* where, const std::string& value) {
-  SQLite::Statement query(db, std::string("SELECT ") + kDeveloperColumns + " FROM developers WHERE " + where);
+  Prepared query_prepared(db, std::string("SELECT ") + kDeveloperColumns + " FROM developers WHERE " + where);
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, value);
   if (!query.executeStep()) return std::nullopt;
   return DeveloperRow{query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getString(),
@@ -25,7 +27,8 @@ std::optional<DeveloperRow> find_one(SQLite::Database& db, const char* where, co
 }
 
 void exec_update(SQLite::Database& db, const char* sql, std::initializer_list<std::string> values) {
-  SQLite::Statement statement(db, sql);
+  Prepared statement_prepared(db, sql);
+  SQLite::Statement& statement = *statement_prepared;
   int index = 1;
   for (const auto& value : values) statement.bind(index++, value);
   statement.exec();
@@ -36,8 +39,9 @@ void exec_update(SQLite::Database& db, const char* sql, std::initializer_list<st
 namespace developers {
 
 bool insert(SQLite::Database& db, const DeveloperRow& row) {
-  SQLite::Statement statement(db, std::string("INSERT INTO developers(") + kDeveloperColumns +
+  Prepared statement_prepared(db, std::string("INSERT INTO developers(") + kDeveloperColumns +
                                       ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.id);
   statement.bind(2, row.email);
   statement.bind(3, row.email_key);
@@ -73,7 +77,8 @@ std::optional<DeveloperRow> find_by_firebase_uid(SQLite::Database& db, const std
 }
 
 bool virtual_phone_taken(SQLite::Database& db, const std::string& phone) {
-  SQLite::Statement query(db, "SELECT 1 FROM developers WHERE virtual_phone = ?");
+  Prepared query_prepared(db, "SELECT 1 FROM developers WHERE virtual_phone = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, phone);
   return query.executeStep();
 }
@@ -127,7 +132,8 @@ std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& tok
 }
 
 bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at) {
-  SQLite::Statement statement(db, "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL");
+  Prepared statement_prepared(db, "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, used_at);
   statement.bind(2, token_hash.data(), static_cast<int>(token_hash.size()));
   return statement.exec() == 1;

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/sql_util.h"
+#include "storage/statement_cache.h"
 
 namespace storage {
 
@@ -25,8 +26,9 @@ OtpRow read_otp(SQLite::Statement& q) {
 namespace otp {
 
 void insert(SQLite::Database& db, const OtpRow& row) {
-  SQLite::Statement s(db, std::string("INSERT INTO otp_requests(") + kOtpColumns +
+  Prepared s_prepared(db, std::string("INSERT INTO otp_requests(") + kOtpColumns +
                               ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.app_id);
   s.bind(3, row.developer_id);
@@ -44,7 +46,8 @@ void insert(SQLite::Database& db, const OtpRow& row) {
 }
 
 std::optional<OtpRow> find(SQLite::Database& db, const std::string& id) {
-  SQLite::Statement q(db, std::string("SELECT ") + kOtpColumns + " FROM otp_requests WHERE id = ?");
+  Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns + " FROM otp_requests WHERE id = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return read_otp(q);
@@ -63,7 +66,8 @@ std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, 
     sql += " AND status = ?5";
   }
   sql += " ORDER BY id DESC LIMIT ?6";
-  SQLite::Statement q(db, sql);
+  Prepared q_prepared(db, sql);
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, filter.app_id);
   bind_text(q, 3, filter.before_id);
@@ -76,8 +80,9 @@ std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, 
 }
 
 std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
-  SQLite::Statement q(db, std::string("SELECT ") + kOtpColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns +
                               " FROM otp_requests WHERE app_id = ? AND phone = ? AND status = 'pending'");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, app_id);
   q.bind(2, phone);
   std::vector<OtpRow> rows;
@@ -101,7 +106,8 @@ void update(SQLite::Database& db, const OtpRow& row) {
 }
 
 void set_delivery_status(SQLite::Database& db, const std::string& id, const std::string& delivery_status) {
-  SQLite::Statement s(db, "UPDATE otp_requests SET delivery_status = ? WHERE id = ?");
+  Prepared s_prepared(db, "UPDATE otp_requests SET delivery_status = ? WHERE id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, delivery_status);
   s.bind(2, id);
   s.exec();
@@ -112,7 +118,8 @@ void set_delivery_status(SQLite::Database& db, const std::string& id, const std:
 namespace phone_failures {
 
 std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
-  SQLite::Statement q(db, "SELECT consecutive_failures, locked_until FROM phone_failures WHERE app_id = ? AND phone = ?");
+  Prepared q_prepared(db, "SELECT consecutive_failures, locked_until FROM phone_failures WHERE app_id = ? AND phone = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, app_id);
   q.bind(2, phone);
   if (!q.executeStep()) return std::nullopt;
@@ -161,9 +168,10 @@ void insert(SQLite::Database& db, const SmsJobRow& row) {
 }
 
 std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int limit) {
-  SQLite::Statement q(db, std::string("SELECT ") + kColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kColumns +
                               " FROM sms_jobs WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at "
                               "LIMIT ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, limit);
   std::vector<SmsJobRow> rows;
@@ -178,7 +186,8 @@ std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int lim
 }
 
 std::optional<std::string> next_due_at(SQLite::Database& db) {
-  SQLite::Statement q(db, "SELECT min(next_attempt_at) FROM sms_jobs WHERE status = 'queued'");
+  Prepared q_prepared(db, "SELECT min(next_attempt_at) FROM sms_jobs WHERE status = 'queued'");
+  SQLite::Statement& q = *q_prepared;
   q.executeStep();
   return text_or_null(q.getColumn(0));
 }
@@ -249,7 +258,8 @@ std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id
 }
 
 void erase_text(SQLite::Database& db, const std::string& request_id) {
-  SQLite::Statement s(db, "UPDATE inbox_messages SET message_box = NULL WHERE request_id = ?");
+  Prepared s_prepared(db, "UPDATE inbox_messages SET message_box = NULL WHERE request_id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, request_id);
   s.exec();
 }
@@ -269,7 +279,8 @@ IdentityRow read_identity(SQLite::Statement& q) {
 }  // namespace
 
 std::optional<IdentityRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& phone) {
-  SQLite::Statement q(db, std::string("SELECT ") + kColumns + " FROM identities WHERE developer_id = ? AND phone = ?");
+  Prepared q_prepared(db, std::string("SELECT ") + kColumns + " FROM identities WHERE developer_id = ? AND phone = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   q.bind(2, phone);
   if (!q.executeStep()) return std::nullopt;
@@ -277,7 +288,8 @@ std::optional<IdentityRow> find(SQLite::Database& db, const std::string& develop
 }
 
 void insert(SQLite::Database& db, const IdentityRow& row) {
-  SQLite::Statement s(db, std::string("INSERT INTO identities(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Prepared s_prepared(db, std::string("INSERT INTO identities(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.developer_id);
   s.bind(2, row.phone);
   s.bind(3, row.id);
@@ -302,9 +314,10 @@ void update(SQLite::Database& db, const IdentityRow& row) {
 
 std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer_id,
                               const std::optional<std::string>& before_id, int limit) {
-  SQLite::Statement q(db, std::string("SELECT ") + kColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kColumns +
                               " FROM identities WHERE developer_id = ?1 AND (?2 IS NULL OR id < ?2) "
                               "ORDER BY id DESC LIMIT ?3");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, before_id);
   q.bind(3, limit);
@@ -348,8 +361,9 @@ namespace retention {
 int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
   int removed = 0;
   for (const char* table : {"otp_requests", "inbox_messages", "events", "sms_jobs", "webhook_deliveries"}) {
-    SQLite::Statement s(db, std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+    Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
                                 " WHERE created_at < ? LIMIT ?)");
+    SQLite::Statement& s = *s_prepared;
     s.bind(1, cutoff);
     s.bind(2, batch);
     removed += s.exec();

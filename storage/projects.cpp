@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/statement_cache.h"
+
 namespace storage::projects {
 
 namespace {
@@ -31,7 +33,8 @@ void insert(SQLite::Database& db, const ProjectRow& row) {
 }
 
 std::optional<ProjectRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
-  SQLite::Statement query(db, std::string(kSelect) + "WHERE p.developer_id = ? AND p.id = ?");
+  Prepared query_prepared(db, std::string(kSelect) + "WHERE p.developer_id = ? AND p.id = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, developer_id);
   query.bind(2, id);
   if (!query.executeStep()) return std::nullopt;
@@ -40,8 +43,9 @@ std::optional<ProjectRow> find(SQLite::Database& db, const std::string& develope
 
 std::vector<ProjectRow> list(SQLite::Database& db, const std::string& developer_id,
                              const std::optional<std::string>& before_id, int limit) {
-  SQLite::Statement query(db, std::string(kSelect) + "WHERE p.developer_id = ? AND (? IS NULL OR p.id < ?) " +
+  Prepared query_prepared(db, std::string(kSelect) + "WHERE p.developer_id = ? AND (? IS NULL OR p.id < ?) " +
                                   "ORDER BY p.id DESC LIMIT ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, developer_id);
   if (before_id) {
     query.bind(2, *before_id);
@@ -54,7 +58,8 @@ std::vector<ProjectRow> list(SQLite::Database& db, const std::string& developer_
 }
 
 int count(SQLite::Database& db, const std::string& developer_id) {
-  SQLite::Statement query(db, "SELECT count(*) FROM projects WHERE developer_id = ?");
+  Prepared query_prepared(db, "SELECT count(*) FROM projects WHERE developer_id = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, developer_id);
   query.executeStep();
   return query.getColumn(0).getInt();
@@ -72,7 +77,8 @@ void update(SQLite::Database& db, const ProjectRow& row) {
 }
 
 void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
-  SQLite::Statement statement(db, "DELETE FROM projects WHERE developer_id = ? AND id = ?");
+  Prepared statement_prepared(db, "DELETE FROM projects WHERE developer_id = ? AND id = ?");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, developer_id);
   statement.bind(2, id);
   statement.exec();

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/sql_util.h"
+#include "storage/statement_cache.h"
 
 namespace storage {
 
@@ -43,7 +44,8 @@ DeliveryRow read_delivery(SQLite::Statement& q) {
 namespace webhooks {
 
 void insert(SQLite::Database& db, const WebhookRow& row) {
-  SQLite::Statement s(db, std::string("INSERT INTO webhooks(") + kWebhookColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  Prepared s_prepared(db, std::string("INSERT INTO webhooks(") + kWebhookColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.developer_id);
   s.bind(3, row.app_id);
@@ -56,7 +58,8 @@ void insert(SQLite::Database& db, const WebhookRow& row) {
 }
 
 std::optional<WebhookRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
-  SQLite::Statement q(db, std::string("SELECT ") + kWebhookColumns + " FROM webhooks WHERE developer_id = ? AND id = ?");
+  Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns + " FROM webhooks WHERE developer_id = ? AND id = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   q.bind(2, id);
   if (!q.executeStep()) return std::nullopt;
@@ -64,7 +67,8 @@ std::optional<WebhookRow> find(SQLite::Database& db, const std::string& develope
 }
 
 std::optional<WebhookRow> find_any(SQLite::Database& db, const std::string& id) {
-  SQLite::Statement q(db, std::string("SELECT ") + kWebhookColumns + " FROM webhooks WHERE id = ?");
+  Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns + " FROM webhooks WHERE id = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return read_webhook(q);
@@ -73,9 +77,10 @@ std::optional<WebhookRow> find_any(SQLite::Database& db, const std::string& id) 
 std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_id,
                              const std::optional<std::string>& app_id, const std::optional<std::string>& before_id,
                              int limit) {
-  SQLite::Statement q(db, std::string("SELECT ") + kWebhookColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns +
                               " FROM webhooks WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2) "
                               "AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   bind_text(q, 3, before_id);
@@ -86,8 +91,9 @@ std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_
 }
 
 std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string& app_id) {
-  SQLite::Statement q(db, std::string("SELECT ") + kWebhookColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns +
                               " FROM webhooks WHERE app_id = ? AND status = 'enabled' ORDER BY id");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, app_id);
   std::vector<WebhookRow> rows;
   while (q.executeStep()) rows.push_back(read_webhook(q));
@@ -95,7 +101,8 @@ std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string&
 }
 
 void update(SQLite::Database& db, const WebhookRow& row) {
-  SQLite::Statement s(db, "UPDATE webhooks SET url = ?, events = ?, status = ?, updated_at = ? WHERE id = ?");
+  Prepared s_prepared(db, "UPDATE webhooks SET url = ?, events = ?, status = ?, updated_at = ? WHERE id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.url);
   s.bind(2, row.events);
   s.bind(3, row.status);
@@ -105,7 +112,8 @@ void update(SQLite::Database& db, const WebhookRow& row) {
 }
 
 void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
-  SQLite::Statement s(db, "DELETE FROM webhooks WHERE developer_id = ? AND id = ?");
+  Prepared s_prepared(db, "DELETE FROM webhooks WHERE developer_id = ? AND id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, developer_id);
   s.bind(2, id);
   s.exec();
@@ -116,8 +124,9 @@ void remove(SQLite::Database& db, const std::string& developer_id, const std::st
 namespace deliveries {
 
 void insert(SQLite::Database& db, const DeliveryRow& row) {
-  SQLite::Statement s(db, std::string("INSERT INTO webhook_deliveries(") + kDeliveryColumns +
+  Prepared s_prepared(db, std::string("INSERT INTO webhook_deliveries(") + kDeliveryColumns +
                               ") VALUES(?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.webhook_id);
   s.bind(3, row.event_id);
@@ -131,8 +140,9 @@ void insert(SQLite::Database& db, const DeliveryRow& row) {
 }
 
 std::optional<DeliveryRow> find(SQLite::Database& db, const std::string& webhook_id, const std::string& id) {
-  SQLite::Statement q(db, std::string("SELECT ") + kDeliveryColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kDeliveryColumns +
                               " FROM webhook_deliveries WHERE webhook_id = ? AND id = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, webhook_id);
   q.bind(2, id);
   if (!q.executeStep()) return std::nullopt;
@@ -141,9 +151,10 @@ std::optional<DeliveryRow> find(SQLite::Database& db, const std::string& webhook
 
 std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_id,
                               const std::optional<std::string>& before_id, int limit) {
-  SQLite::Statement q(db, std::string("SELECT ") + kDeliveryColumns +
+  Prepared q_prepared(db, std::string("SELECT ") + kDeliveryColumns +
                               " FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR id < ?2) "
                               "ORDER BY id DESC LIMIT ?3");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, webhook_id);
   bind_text(q, 2, before_id);
   q.bind(3, limit);
@@ -153,9 +164,10 @@ std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_i
 }
 
 std::optional<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until) {
-  SQLite::Statement q(db, std::string("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = (") +
+  Prepared q_prepared(db, std::string("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = (") +
                               "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 "
                               "ORDER BY next_attempt_at LIMIT 1) RETURNING " + kDeliveryColumns);
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, lease_until);
   if (!q.executeStep()) return std::nullopt;
@@ -166,7 +178,8 @@ std::optional<DeliveryRow> claim_due(SQLite::Database& db, const std::string& no
 }
 
 std::optional<std::string> next_due_at(SQLite::Database& db) {
-  SQLite::Statement q(db, "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'");
+  Prepared q_prepared(db, "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'");
+  SQLite::Statement& q = *q_prepared;
   q.executeStep();
   return text_or_null(q.getColumn(0));
 }
@@ -199,7 +212,8 @@ void update(SQLite::Database& db, const DeliveryRow& row) {
 namespace outbox {
 
 long long cursor(SQLite::Database& db, const std::string& name) {
-  SQLite::Statement q(db, "SELECT seq FROM outbox_cursors WHERE name = ?");
+  Prepared q_prepared(db, "SELECT seq FROM outbox_cursors WHERE name = ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, name);
   if (!q.executeStep()) return 0;
   return static_cast<long long>(q.getColumn(0).getInt64());
@@ -214,7 +228,8 @@ void set_cursor(SQLite::Database& db, const std::string& name, long long seq) {
 }
 
 std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit) {
-  SQLite::Statement q(db, std::string("SELECT ") + events::kColumns + " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+  Prepared q_prepared(db, std::string("SELECT ") + events::kColumns + " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, static_cast<int64_t>(seq));
   q.bind(2, limit);
   std::vector<EventRow> rows;
