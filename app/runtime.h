@@ -32,10 +32,7 @@ class Runtime {
 
   const Config& config() const { return config_; }
   const core::Clock& clock() const { return clock_; }
-  core::Random& random() { return random_; }
   storage::Database& database() { return *database_; }
-  const core::PlanCatalog& plans() const { return plans_; }
-  const core::TokenService& tokens() const { return *tokens_; }
   core::AccountService& accounts() { return *accounts_; }
   core::ProjectService& projects() { return *projects_; }
   core::ApplicationService& applications() { return *applications_; }

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "core/random.h"
+
 #include <cstring>
 
 namespace core {
@@ -43,12 +45,6 @@ ServerKey::Bytes ServerKey::derive(std::string_view purpose, std::uint64_t index
   crypto_kdf_derive_from_key(subkey.data(), subkey.size(), index, context, master_.data());
   return subkey;
 }
-
-}  // namespace core
-
-#include "core/random.h"
-
-namespace core {
 
 std::string seal(std::string_view plain, const ServerKey::Bytes& key, Random& random) {
   std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');

@@ -11,6 +11,8 @@
 
 namespace core {
 
+class Random;
+
 // Initialises libsodium; returns false if it cannot be used.
 bool crypto_init();
 
@@ -38,12 +40,6 @@ class ServerKey {
  private:
   Bytes master_;
 };
-
-}  // namespace core
-
-namespace core {
-
-class Random;
 
 // Authenticated encryption of small values at rest (crypto_secretbox): nonce || box.
 std::string seal(std::string_view plain, const ServerKey::Bytes& key, Random& random);

@@ -143,10 +143,6 @@ void revoke_family(SQLite::Database& db, const std::string& family_id, const std
   exec_update(db, "UPDATE refresh_tokens SET used_at = ? WHERE family_id = ? AND used_at IS NULL", {used_at, family_id});
 }
 
-void delete_expired(SQLite::Database& db, const std::string& now) {
-  exec_update(db, "DELETE FROM refresh_tokens WHERE expires_at < ?", {now});
-}
-
 }  // namespace refresh_tokens
 
 }  // namespace storage

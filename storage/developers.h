@@ -57,7 +57,6 @@ std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& tok
 // Marks an unused token used; false if it was already used (a concurrent rotation won).
 bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at);
 void revoke_family(SQLite::Database& db, const std::string& family_id, const std::string& used_at);
-void delete_expired(SQLite::Database& db, const std::string& now);
 
 }  // namespace refresh_tokens
 

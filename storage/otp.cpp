@@ -185,13 +185,6 @@ std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int lim
   return rows;
 }
 
-std::optional<std::string> next_due_at(SQLite::Database& db) {
-  Prepared q_prepared(db, "SELECT min(next_attempt_at) FROM sms_jobs WHERE status = 'queued'");
-  SQLite::Statement& q = *q_prepared;
-  q.executeStep();
-  return text_or_null(q.getColumn(0));
-}
-
 void update(SQLite::Database& db, const SmsJobRow& row) {
   SQLite::Statement s(db,
                       "UPDATE sms_jobs SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "

@@ -80,7 +80,6 @@ namespace sms_jobs {
 
 void insert(SQLite::Database& db, const SmsJobRow& row);
 std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int limit);
-std::optional<std::string> next_due_at(SQLite::Database& db);
 // Writes status, attempts, next_attempt_at, last_error and the boxes.
 void update(SQLite::Database& db, const SmsJobRow& row);
 void erase_message(SQLite::Database& db, const std::string& request_id);

@@ -5,32 +5,14 @@
 
 #include <regex>
 
-#include "tests/support/test_server.h"
+#include "tests/support/console.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing::Console;
 using testing::perform;
 
 namespace {
-
-struct Console {
-  testing::TestServer& server;
-  httplib::Client client;
-  httplib::Headers auth;
-
-  Console(testing::TestServer& s, const std::string& email, const std::string& plan = "")
-      : server(s), client(s.client()), auth(testing::bearer(s.create_developer(email, plan))) {}
-
-  testing::Exchange call(const std::string& method, const std::string& path, const json& body = nullptr) {
-    return perform(client, method, path, body.is_null() ? "" : body.dump(), "application/json", auth);
-  }
-  std::string project(const std::string& name = "p") { return call("POST", "/v1/projects", {{"name", name}}).body["data"]["id"]; }
-  json app(const std::string& project_id, const std::string& environment = "live", const std::string& name = "a") {
-    const auto created = call("POST", "/v1/applications", {{"name", name}, {"projectId", project_id}, {"environment", environment}});
-    REQUIRE_MESSAGE(created.status == 201, created.raw_body);
-    return created.body["data"];
-  }
-};
 
 core::Result<core::Application> app_auth(testing::TestServer& server, const std::string& client_id,
                                          const std::string& secret, const std::string& key) {

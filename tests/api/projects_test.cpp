@@ -1,28 +1,13 @@
 // Projects: every endpoint's success, validation, not-found, pagination and plan limit.
 #include <doctest/doctest.h>
 
-#include "tests/support/test_server.h"
+#include "tests/support/console.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::perform;
 
-namespace {
-
-struct Console {
-  testing::TestServer& server;
-  httplib::Client client;
-  httplib::Headers auth;
-
-  Console(testing::TestServer& s, const std::string& email, const std::string& plan = "")
-      : server(s), client(s.client()), auth(testing::bearer(s.create_developer(email, plan))) {}
-
-  testing::Exchange call(const std::string& method, const std::string& path, const json& body = nullptr) {
-    return perform(client, method, path, body.is_null() ? "" : body.dump(), "application/json", auth);
-  }
-};
-
-}  // namespace
+using testing::Console;
 
 TEST_CASE("projects: create, get, list, patch, delete") {
   testing::TestServer server;
