@@ -34,9 +34,10 @@ void count(SQLite::Database& db, const std::string& app_id, const std::string& d
 }
 
 void touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone, const std::string& at) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "INSERT INTO app_phone_activity(app_id, phone, last_verified_at) VALUES(?, ?, ?) "
                       "ON CONFLICT(app_id, phone) DO UPDATE SET last_verified_at = excluded.last_verified_at");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, phone);
   s.bind(3, at);
@@ -44,9 +45,10 @@ void touch_phone(SQLite::Database& db, const std::string& app_id, const std::str
 }
 
 DayCounts totals(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id) {
-  SQLite::Statement q(db,
+  Prepared q_prepared(db,
                       "SELECT coalesce(sum(sent), 0), coalesce(sum(verified), 0), coalesce(sum(failed), 0) "
                       "FROM daily_stats WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2)");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.executeStep();
@@ -56,9 +58,10 @@ DayCounts totals(SQLite::Database& db, const std::string& developer_id, const st
 
 std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_id,
                             const std::optional<std::string>& app_id, const std::string& first_day) {
-  SQLite::Statement q(db,
+  Prepared q_prepared(db,
                       "SELECT day, sum(sent), sum(verified), sum(failed) FROM daily_stats "
                       "WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2) AND day >= ?3 GROUP BY day ORDER BY day");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.bind(3, first_day);

@@ -30,9 +30,10 @@ ApplicationRow read_row(SQLite::Statement& query) {
 namespace applications {
 
 void insert(SQLite::Database& db, const ApplicationRow& row) {
-  SQLite::Statement statement(db,
+  Prepared statement_prepared(db,
                               "INSERT INTO applications(id, developer_id, project_id, name, environment, status, "
                               "client_id, created_at, updated_at, rotated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.id);
   statement.bind(2, row.developer_id);
   statement.bind(3, row.project_id);
@@ -93,9 +94,10 @@ int count(SQLite::Database& db, const std::string& developer_id) {
 }
 
 void update(SQLite::Database& db, const ApplicationRow& row) {
-  SQLite::Statement statement(db,
+  Prepared statement_prepared(db,
                               "UPDATE applications SET project_id = ?, name = ?, status = ?, updated_at = ?, "
                               "rotated_at = ? WHERE developer_id = ? AND id = ?");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.project_id);
   statement.bind(2, row.name);
   statement.bind(3, row.status);
@@ -123,9 +125,10 @@ void remove(SQLite::Database& db, const std::string& developer_id, const std::st
 namespace credentials {
 
 void insert(SQLite::Database& db, const CredentialRow& row) {
-  SQLite::Statement statement(db,
+  Prepared statement_prepared(db,
                               "INSERT INTO app_credentials(app_id, type, lookup_hash, verifier, ciphertext, preview, "
                               "created_at, expires_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.app_id);
   statement.bind(2, row.type);
   bind_blob(statement, 3, row.lookup_hash);
@@ -142,9 +145,10 @@ void insert(SQLite::Database& db, const CredentialRow& row) {
 }
 
 std::optional<std::string> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now) {
-  SQLite::Statement query(db,
+  Prepared query_prepared(db,
                           "SELECT app_id FROM app_credentials WHERE lookup_hash = ? AND type = 'api' "
                           "AND (expires_at IS NULL OR expires_at > ?)");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, lookup_hash.data(), static_cast<int>(lookup_hash.size()));
   query.bind(2, now);
   if (!query.executeStep()) return std::nullopt;
@@ -153,10 +157,11 @@ std::optional<std::string> app_for_api_key(SQLite::Database& db, const std::stri
 
 std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id, const std::string& type,
                                 const std::string& now) {
-  SQLite::Statement query(db,
+  Prepared query_prepared(db,
                           "SELECT lookup_hash, verifier, ciphertext, preview, created_at, expires_at FROM app_credentials "
                           "WHERE app_id = ? AND type = ? AND (expires_at IS NULL OR expires_at > ?) "
                           "ORDER BY expires_at IS NOT NULL, id DESC");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, app_id);
   query.bind(2, type);
   query.bind(3, now);
@@ -172,8 +177,9 @@ std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id,
 void retire_current(SQLite::Database& db, const std::string& app_id, const std::string& type,
                     const std::optional<std::string>& expires_at) {
   if (expires_at) {
-    SQLite::Statement statement(
+    Prepared statement_prepared(
         db, "UPDATE app_credentials SET expires_at = ? WHERE app_id = ? AND type = ? AND expires_at IS NULL");
+    SQLite::Statement& statement = *statement_prepared;
     statement.bind(1, *expires_at);
     statement.bind(2, app_id);
     statement.bind(3, type);

@@ -104,6 +104,13 @@ class Database {
   void submit(std::function<void(SQLite::Database&)> run);
   void writer_loop();
   void checkpoint_loop();
+  void finish_checkpoint();
+
+  // Frames in the WAL after the writer's last commit (from sqlite3_wal_hook; writer thread only).
+  int wal_frames_ = 0;
+  static constexpr int kWalRestartFrames = 4096;  // 16 MiB of 4 KiB pages
+  static constexpr long kWalSizeLimitBytes = 64L << 20;
+  static constexpr int kRestartWaitMs = 50;
 
   DatabaseOptions options_;
   MigrationOutcome migration_{0, 0};

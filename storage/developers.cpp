@@ -104,9 +104,10 @@ void remove(SQLite::Database& db, const std::string& id) { exec_update(db, "DELE
 namespace refresh_tokens {
 
 void insert(SQLite::Database& db, const RefreshTokenRow& row) {
-  SQLite::Statement statement(
+  Prepared statement_prepared(
       db, "INSERT INTO refresh_tokens(token_hash, developer_id, family_id, auth_time, created_at, expires_at) "
           "VALUES(?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.token_hash.data(), static_cast<int>(row.token_hash.size()));
   statement.bind(2, row.developer_id);
   statement.bind(3, row.family_id);
@@ -117,9 +118,10 @@ void insert(SQLite::Database& db, const RefreshTokenRow& row) {
 }
 
 std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& token_hash) {
-  SQLite::Statement query(
+  Prepared query_prepared(
       db, "SELECT developer_id, family_id, auth_time, created_at, expires_at, used_at FROM refresh_tokens "
       "WHERE token_hash = ?");
+  SQLite::Statement& query = *query_prepared;
   query.bind(1, token_hash.data(), static_cast<int>(token_hash.size()));
   if (!query.executeStep()) return std::nullopt;
   return RefreshTokenRow{token_hash,

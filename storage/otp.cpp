@@ -91,9 +91,10 @@ std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, con
 }
 
 void update(SQLite::Database& db, const OtpRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "UPDATE otp_requests SET status = ?, failure_reason = ?, code_hash = ?, attempts = ?, "
                       "delivery_status = ?, verified_at = ?, updated_at = ? WHERE id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.status);
   bind_text(s, 2, row.failure_reason);
   bind_blob(s, 3, row.code_hash);
@@ -127,10 +128,11 @@ std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id
 }
 
 void put(SQLite::Database& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "INSERT INTO phone_failures(app_id, phone, consecutive_failures, locked_until) VALUES(?, ?, ?, ?) "
                       "ON CONFLICT(app_id, phone) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, "
                       "locked_until = excluded.locked_until");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, phone);
   s.bind(3, value.consecutive);
@@ -149,9 +151,10 @@ constexpr char kColumns[] =
 }
 
 void insert(SQLite::Database& db, const SmsJobRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "INSERT INTO sms_jobs(request_id, app_id, app_name, phone, driver, message_box, code_box, status, "
                       "attempts, next_attempt_at, last_error, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.request_id);
   s.bind(2, row.app_id);
   s.bind(3, row.app_name);
@@ -186,9 +189,10 @@ std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int lim
 }
 
 void update(SQLite::Database& db, const SmsJobRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "UPDATE sms_jobs SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
                       "message_box = ?, code_box = ? WHERE id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.status);
   s.bind(2, row.attempts);
   s.bind(3, row.next_attempt_at);
@@ -200,11 +204,12 @@ void update(SQLite::Database& db, const SmsJobRow& row) {
 }
 
 void erase_message(SQLite::Database& db, const std::string& request_id) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "UPDATE sms_jobs SET message_box = NULL, code_box = NULL, "
                       "status = CASE status WHEN 'queued' THEN 'failed' ELSE status END, "
                       "last_error = CASE status WHEN 'queued' THEN 'the code is no longer pending' ELSE last_error END "
                       "WHERE request_id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, request_id);
   s.exec();
 }
@@ -214,9 +219,10 @@ void erase_message(SQLite::Database& db, const std::string& request_id) {
 namespace inbox {
 
 void insert(SQLite::Database& db, const InboxRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "INSERT INTO inbox_messages(id, request_id, app_id, developer_id, phone, message_box, created_at) "
                       "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.request_id);
   s.bind(3, row.app_id);
@@ -230,12 +236,13 @@ void insert(SQLite::Database& db, const InboxRow& row) {
 std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id,
                            const std::optional<std::string>& phone, const std::optional<std::string>& before_id,
                            int limit) {
-  SQLite::Statement q(db,
+  Prepared q_prepared(db,
                       "SELECT m.id, m.request_id, m.app_id, m.developer_id, m.phone, m.message_box, m.created_at, "
                       "coalesce(r.status, 'expired'), coalesce(r.expires_at, '') FROM inbox_messages m "
                       "LEFT JOIN otp_requests r ON r.id = m.request_id "
                       "WHERE m.developer_id = ?1 AND (?2 IS NULL OR m.app_id = ?2) AND (?3 IS NULL OR m.phone = ?3) "
                       "AND (?4 IS NULL OR m.id < ?4) ORDER BY m.id DESC LIMIT ?5");
+  SQLite::Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   bind_text(q, 3, phone);
@@ -294,9 +301,10 @@ void insert(SQLite::Database& db, const IdentityRow& row) {
 }
 
 void update(SQLite::Database& db, const IdentityRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "UPDATE identities SET last_verified_at = ?, verification_count = ?, last_application_id = ? "
                       "WHERE developer_id = ? AND phone = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.last_verified_at);
   s.bind(2, row.verification_count);
   s.bind(3, row.last_application_id);
@@ -331,9 +339,10 @@ EventRow read_row(SQLite::Statement& q) {
 }
 
 long long insert(SQLite::Database& db, const EventRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, created_at) "
                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.type);
   s.bind(3, row.developer_id);

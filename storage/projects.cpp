@@ -21,8 +21,9 @@ ProjectRow read_row(SQLite::Statement& query) {
 }  // namespace
 
 void insert(SQLite::Database& db, const ProjectRow& row) {
-  SQLite::Statement statement(
+  Prepared statement_prepared(
       db, "INSERT INTO projects(id, developer_id, name, description, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.id);
   statement.bind(2, row.developer_id);
   statement.bind(3, row.name);
@@ -66,8 +67,9 @@ int count(SQLite::Database& db, const std::string& developer_id) {
 }
 
 void update(SQLite::Database& db, const ProjectRow& row) {
-  SQLite::Statement statement(
+  Prepared statement_prepared(
       db, "UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE developer_id = ? AND id = ?");
+  SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.name);
   statement.bind(2, row.description);
   statement.bind(3, row.updated_at);

@@ -185,9 +185,10 @@ std::optional<std::string> next_due_at(SQLite::Database& db) {
 }
 
 void update(SQLite::Database& db, const DeliveryRow& row) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, "
                       "last_duration_ms = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, row.status);
   s.bind(2, row.attempts);
   if (row.last_status_code) {
@@ -220,8 +221,9 @@ long long cursor(SQLite::Database& db, const std::string& name) {
 }
 
 void set_cursor(SQLite::Database& db, const std::string& name, long long seq) {
-  SQLite::Statement s(db,
+  Prepared s_prepared(db,
                       "INSERT INTO outbox_cursors(name, seq) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq");
+  SQLite::Statement& s = *s_prepared;
   s.bind(1, name);
   s.bind(2, static_cast<int64_t>(seq));
   s.exec();
