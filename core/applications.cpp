@@ -206,6 +206,7 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
   });
   if (outcome == Outcome::kNoApp) return app_not_found();
   if (outcome == Outcome::kNoProject) return Error::not_found("Project not found.");
+  auth_cache_.invalidate();
   return from_row(updated);
 }
 
@@ -216,6 +217,7 @@ Status ApplicationService::remove(const Developer& owner, const std::string& id)
     return true;
   });
   if (!removed) return app_not_found();
+  auth_cache_.invalidate();
   return Ok{};
 }
 
@@ -247,6 +249,7 @@ Result<Rotation> ApplicationService::rotate(const Developer& owner, const std::s
     return true;
   });
   if (!rotated) return app_not_found();
+  auth_cache_.invalidate();
   return Rotation{type, credential->value, now};
 }
 
@@ -275,45 +278,59 @@ std::vector<std::string> ApplicationService::webhook_secrets(const std::string& 
   return secrets;
 }
 
-Result<Application> ApplicationService::load_for_auth(std::string_view api_key) {
+Result<ApplicationService::AuthRecord> ApplicationService::load_for_auth(std::string_view api_key) {
   if (!well_formed_api_key(api_key)) return unauthenticated();
   const std::string hash = api_key_hash(api_key);
-  const std::string now = format_timestamp(clock_.now());
-  const auto row = db_.read([&](SQLite::Database& c) -> std::optional<storage::ApplicationRow> {
-    const auto app_id = storage::credentials::app_for_api_key(c, hash, now);
-    if (!app_id) return std::nullopt;
-    return storage::applications::find_any(c, *app_id);
+  const TimePoint now_time = clock_.now();
+  const std::string now = format_timestamp(now_time);
+  if (auto cached = auth_cache_.get(hash, now_time)) {
+    if (cached->key_expires_at && *cached->key_expires_at <= now) return unauthenticated();  // its grace is over
+    return std::move(*cached);
+  }
+  const auto generation = auth_cache_.generation();
+  auto record = db_.read([&](SQLite::Database& c) -> std::optional<AuthRecord> {
+    const auto key = storage::credentials::app_for_api_key(c, hash, now);
+    if (!key) return std::nullopt;
+    const auto row = storage::applications::find_any(c, key->app_id);
+    if (!row) return std::nullopt;
+    AuthRecord found{from_row(*row), key->expires_at, {}};
+    for (auto& secret : storage::credentials::live(c, row->id, "secret", now)) {
+      if (secret.verifier) found.secrets.push_back({std::move(*secret.verifier), std::move(secret.expires_at)});
+    }
+    return found;
   });
-  if (!row) return unauthenticated();
-  return from_row(*row);
+  if (!record) return unauthenticated();
+  auth_cache_.put(hash, *record, now_time, generation);
+  return std::move(*record);
 }
 
 Result<Application> ApplicationService::authenticate(std::string_view client_id, std::string_view client_secret,
                                                      std::string_view api_key) {
-  auto application = load_for_auth(api_key);
-  if (!application.ok()) {
+  auto record = load_for_auth(api_key);
+  if (!record.ok()) {
     // Spend the secret check's time anyway, so an unknown key cannot be told from a wrong secret.
     (void)secret_matches(std::string(kSaltBytes + kHashBytes, '\0'), client_secret);
-    return application.error();
+    return record.error();
   }
-  const Application& app = application.value();
-  const bool client_matches = constant_time_equal(client_id, app.client_id);
+  const AuthRecord& found = record.value();
+  const bool client_matches = constant_time_equal(client_id, found.app.client_id);
   const std::string now = format_timestamp(clock_.now());
-  const auto secrets = db_.read([&](SQLite::Database& c) { return storage::credentials::live(c, app.id, "secret", now); });
   bool secret_ok = false;
-  for (const auto& secret : secrets) {
-    if (secret.verifier && secret_matches(*secret.verifier, client_secret)) secret_ok = true;
+  for (const auto& secret : found.secrets) {
+    const bool live = !secret.expires_at || *secret.expires_at > now;
+    if (secret_matches(secret.verifier, client_secret) && live) secret_ok = true;
   }
   if (!client_matches || !secret_ok) return unauthenticated();
-  if (app.status != "active") return Error{ErrorCode::kForbidden, "This application is disabled.", nullptr};
-  return application;
+  if (found.app.status != "active") return Error{ErrorCode::kForbidden, "This application is disabled.", nullptr};
+  return found.app;
 }
 
 Result<Application> ApplicationService::authenticate_api_key(std::string_view api_key) {
-  auto application = load_for_auth(api_key);
-  if (!application.ok()) return application.error();
-  if (application.value().status != "active") return Error{ErrorCode::kForbidden, "This application is disabled.", nullptr};
-  return application;
+  auto record = load_for_auth(api_key);
+  if (!record.ok()) return record.error();
+  if (record.value().app.status != "active") return Error{ErrorCode::kForbidden, "This application is disabled.", nullptr};
+  return record.value().app;
 }
+
 
 }  // namespace core

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/accounts.h"
+#include "core/auth_cache.h"
 #include "core/pagination.h"
 #include "storage/database.h"
 
@@ -74,7 +75,18 @@ class ApplicationService {
   std::string api_key_hash(std::string_view api_key) const;
   bool secret_matches(const std::string& verifier, std::string_view secret) const;
   std::optional<std::string> decrypt(const std::string& ciphertext) const;
-  Result<Application> load_for_auth(std::string_view api_key);
+  // What authenticating with one API key needs: its application, when the key stops working
+  // (set while it is rotated out in grace), and the live client-secret verifiers.
+  struct SecretVerifier {
+    std::string verifier;
+    std::optional<std::string> expires_at;
+  };
+  struct AuthRecord {
+    Application app;
+    std::optional<std::string> key_expires_at;
+    std::vector<SecretVerifier> secrets;
+  };
+  Result<AuthRecord> load_for_auth(std::string_view api_key);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -83,6 +95,7 @@ class ApplicationService {
   ServerKey::Bytes api_key_key_;
   ServerKey::Bytes secret_key_;
   ServerKey::Bytes webhook_key_;
+  AuthCache<AuthRecord> auth_cache_{std::chrono::seconds(1), 4096};
 };
 
 // "ph_live_secret_…3f9a": the prefix up to the last '_' and the last four characters.

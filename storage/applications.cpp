@@ -144,15 +144,15 @@ void insert(SQLite::Database& db, const CredentialRow& row) {
   statement.exec();
 }
 
-std::optional<std::string> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now) {
+std::optional<ApiKeyMatch> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now) {
   Prepared query_prepared(db,
-                          "SELECT app_id FROM app_credentials WHERE lookup_hash = ? AND type = 'api' "
+                          "SELECT app_id, expires_at FROM app_credentials WHERE lookup_hash = ? AND type = 'api' "
                           "AND (expires_at IS NULL OR expires_at > ?)");
   SQLite::Statement& query = *query_prepared;
   query.bind(1, lookup_hash.data(), static_cast<int>(lookup_hash.size()));
   query.bind(2, now);
   if (!query.executeStep()) return std::nullopt;
-  return query.getColumn(0).getString();
+  return ApiKeyMatch{query.getColumn(0).getString(), text_or_null(query.getColumn(1))};
 }
 
 std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id, const std::string& type,

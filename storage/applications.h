@@ -55,8 +55,13 @@ void remove(SQLite::Database& db, const std::string& developer_id, const std::st
 namespace credentials {
 
 void insert(SQLite::Database& db, const CredentialRow& row);
-// The application whose live API key has this hash (current, or rotated out and still in grace).
-std::optional<std::string> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now);
+// The application whose live API key has this hash (current, or rotated out and still in
+// grace), and when that key stops working (nullopt: it is the current key).
+struct ApiKeyMatch {
+  std::string app_id;
+  std::optional<std::string> expires_at;
+};
+std::optional<ApiKeyMatch> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now);
 // Live credentials of one type: the current one first, then those still in grace.
 std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id, const std::string& type,
                                 const std::string& now);

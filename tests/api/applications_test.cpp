@@ -185,6 +185,7 @@ TEST_CASE("rotation without grace kills the old value at once") {
   const std::string path = "/v1/applications/" + app["id"].get<std::string>();
 
   server.clock().advance(5s);
+  REQUIRE(app_auth(server, app["clientId"], app["clientSecret"], app["apiKey"]).ok());  // in the auth cache now
   const auto secret = ann.call("POST", path + "/rotate/secret");
   REQUIRE(secret.status == 200);
   CHECK(secret.body["data"]["type"] == "secret");
@@ -197,6 +198,7 @@ TEST_CASE("rotation without grace kills the old value at once") {
   CHECK(after["rotatedAt"] == "2026-07-03T14:22:15.000Z");
   CHECK(after["clientSecretPreview"] == "ph_live_secret_\xe2\x80\xa6" + new_secret.substr(new_secret.size() - 4));
 
+  REQUIRE(app_auth(server, app["clientId"], new_secret, app["apiKey"]).ok());
   const std::string new_key = ann.call("POST", path + "/rotate/api", json::object()).body["data"]["value"];
   CHECK(app_auth(server, app["clientId"], new_secret, new_key).ok());
   CHECK_FALSE(app_auth(server, app["clientId"], new_secret, app["apiKey"]).ok());
