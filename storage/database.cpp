@@ -102,14 +102,11 @@ void Database::submit(std::function<void(SQLite::Database&)> run) {
     run(*writer_);
     return;
   }
-  WriteJob job{std::move(run), nullptr, false};
-  {
-    std::lock_guard lock(queue_mutex_);
-    queue_.push_back(&job);
-  }
-  queue_ready_.notify_one();
+  WriteJob job{std::move(run), nullptr, false, {}};
   std::unique_lock lock(queue_mutex_);
-  jobs_done_.wait(lock, [&] { return job.done; });
+  queue_.push_back(&job);
+  queue_ready_.notify_one();
+  job.answered.wait(lock, [&] { return job.done; });
   if (job.error) std::rethrow_exception(job.error);
 }
 
@@ -158,9 +155,9 @@ void Database::writer_loop() {
       for (WriteJob* job : batch) {
         if (batch_error && !job->error) job->error = batch_error;
         job->done = true;
+        job->answered.notify_one();
       }
     }
-    jobs_done_.notify_all();
     if (wal_frames_ >= kWalRestartFrames) finish_checkpoint();
   }
 }

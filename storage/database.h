@@ -99,6 +99,10 @@ class Database {
     std::function<void(SQLite::Database&)> run;
     std::exception_ptr error;
     bool done = false;
+    // Its own, so a commit wakes exactly the callers it answers (one shared condition variable
+    // woke every waiter on every commit). Notified under queue_mutex_, so the caller cannot
+    // return and destroy it while it is being notified.
+    std::condition_variable answered;
   };
   // Queues a job for the writer thread and waits until its transaction is committed.
   void submit(std::function<void(SQLite::Database&)> run);
@@ -117,7 +121,6 @@ class Database {
   std::unique_ptr<SQLite::Database> writer_;
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
-  std::condition_variable jobs_done_;
   std::condition_variable checkpoint_wakeup_;
   std::deque<WriteJob*> queue_;
   bool stopping_ = false;
