@@ -1,37 +1,72 @@
 #include "core/rate_limiter.h"
 
+#include <sodium.h>
+
 namespace core {
 
-std::optional<std::chrono::seconds> RateLimiter::acquire(const std::string& key) {
+RateLimiter::RateLimiter(const Clock& clock, int limit, std::chrono::milliseconds window)
+    : clock_(clock), limit_(limit), window_(window) {
+  static_assert(sizeof(hash_key_) == crypto_shorthash_KEYBYTES);
+  crypto_shorthash_keygen(hash_key_.data());
+}
+
+std::uint64_t RateLimiter::hash(std::string_view key) const {
+  std::uint64_t out = 0;
+  crypto_shorthash(reinterpret_cast<unsigned char*>(&out), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   hash_key_.data());
+  return out;
+}
+
+void RateLimiter::expire(Events& events, TimePoint now) {
+  while (events.first < events.times.size() && events.times[events.first] <= now - window_) ++events.first;
+  if (events.first == events.times.size()) {
+    events.times.clear();
+    events.first = 0;
+  } else if (events.first >= 32 && events.first * 2 >= events.times.size()) {
+    events.times.erase(events.times.begin(), events.times.begin() + static_cast<std::ptrdiff_t>(events.first));
+    events.first = 0;
+  }
+}
+
+void RateLimiter::forget_expired(TimePoint now) {
+  while (!arrivals_.empty() && arrivals_.front().first <= now - window_) {
+    const auto found = events_.find(arrivals_.front().second);
+    if (found != events_.end()) {
+      expire(found->second, now);
+      if (found->second.live() == 0) events_.erase(found);
+    }
+    arrivals_.pop_front();
+  }
+}
+
+std::optional<std::chrono::seconds> RateLimiter::acquire(std::string_view key) {
   const TimePoint now = clock_.now();
+  const std::uint64_t id = hash(key);
   std::lock_guard lock(mutex_);
-  if (++calls_since_sweep_ >= 4096) sweep(now);
-  auto& times = events_[key];
-  while (!times.empty() && times.front() <= now - window_) times.pop_front();
-  if (static_cast<int>(times.size()) < limit_) {
-    times.push_back(now);
+  forget_expired(now);
+  Events& events = events_[id];
+  expire(events, now);
+  if (static_cast<long long>(events.live()) < limit_) {
+    events.times.push_back(now);
+    arrivals_.emplace_back(now, id);
     return std::nullopt;
   }
-  const auto wait = times.front() + window_ - now;
+  const auto wait = events.times[events.first] + window_ - now;
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait);
   return std::max(seconds, std::chrono::seconds(1));
 }
 
-void RateLimiter::release(const std::string& key) {
+void RateLimiter::release(std::string_view key) {
+  const std::uint64_t id = hash(key);
   std::lock_guard lock(mutex_);
-  const auto it = events_.find(key);
-  if (it != events_.end() && !it->second.empty()) it->second.pop_back();
+  const auto found = events_.find(id);
+  if (found != events_.end() && found->second.live() > 0) found->second.times.pop_back();
 }
 
-void RateLimiter::sweep(TimePoint now) {
-  calls_since_sweep_ = 0;
-  for (auto it = events_.begin(); it != events_.end();) {
-    if (it->second.empty() || it->second.back() <= now - window_) {
-      it = events_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+std::size_t RateLimiter::tracked_keys() {
+  std::lock_guard lock(mutex_);
+  forget_expired(clock_.now());
+  return events_.size();
 }
 
 }  // namespace core

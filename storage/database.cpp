@@ -221,6 +221,7 @@ Database::Lease::Lease(Database& db) : owner(db) {
   if (!connection) {
     connection = open_connection(owner.options_, /*create=*/false);
     connection->exec("PRAGMA foreign_keys = ON");
+    connection->exec("PRAGMA temp_store = MEMORY");
   }
   StatementCache* cache = nullptr;
   {

@@ -73,6 +73,33 @@ TEST_CASE("the rate limiter allows `limit` per window and says how long to wait"
   CHECK(limiter.acquire("a") == 1s);  // rounded up, never 0
 }
 
+TEST_CASE("the rate limiter forgets keys whose events left the window, and release takes one back") {
+  core::ManualClock clock(core::TimePoint(0ms));
+  core::RateLimiter limiter(clock, 1, 600s);
+  for (int i = 0; i < 1000; ++i) CHECK_FALSE(limiter.acquire("+999" + std::to_string(i)).has_value());
+  CHECK(limiter.tracked_keys() == 1000);
+  CHECK(limiter.acquire("+9990") == 600s);
+  clock.advance(300s);
+  CHECK_FALSE(limiter.acquire("late").has_value());
+  CHECK(limiter.tracked_keys() == 1001);
+  clock.advance(300s);  // the first thousand are 600 s old now
+  CHECK(limiter.tracked_keys() == 1);
+  CHECK_FALSE(limiter.acquire("+9990").has_value());
+  limiter.release("+9990");
+  CHECK_FALSE(limiter.acquire("+9990").has_value());
+  CHECK(limiter.acquire("+9990") == 600s);
+
+  core::RateLimiter busy(clock, 100000, 60s);  // one key with many events keeps exact counts
+  for (int i = 0; i < 5000; ++i) {
+    CHECK_FALSE(busy.acquire("app").has_value());
+    clock.advance(10ms);
+  }
+  clock.advance(19990ms);  // now 69.99 s: the first 1,000 events (0 to 9.99 s) left the window
+  int allowed = 0;
+  while (!busy.acquire("app").has_value()) ++allowed;
+  CHECK(allowed == 100000 - 4000);
+}
+
 TEST_CASE("phone numbers normalise to E.164 and display in groups of three") {
   CHECK(core::normalize_phone("+999 482 918 102") == "+999482918102");
   CHECK(core::normalize_phone("+1 (415) 555-2671") == "+14155552671");
