@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <utility>
 #include <vector>
 
 namespace storage {
@@ -158,7 +159,19 @@ void Database::writer_loop() {
         job->answered.notify_one();
       }
     }
-    if (wal_frames_ >= kWalRestartFrames) finish_checkpoint();
+    if (wal_frames_ >= kWalRestartFrames) {
+      // Finish right after a background pass, when little is left to copy and sync (with
+      // synchronous=NORMAL the first sync of a long WAL stalled the writer 10-20 ms).
+      if (checkpoint_caught_up_.exchange(false) || wal_frames_ >= 2 * kWalRestartFrames) {
+        finish_checkpoint();
+      } else {
+        std::lock_guard lock(queue_mutex_);
+        if (!checkpoint_requested_) {
+          checkpoint_requested_ = true;
+          checkpoint_wakeup_.notify_one();
+        }
+      }
+    }
   }
 }
 
@@ -190,12 +203,14 @@ void Database::checkpoint_loop() {
   }
   std::unique_lock lock(queue_mutex_);
   while (!stopping_) {
-    checkpoint_wakeup_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_; });
+    checkpoint_wakeup_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_ || checkpoint_requested_; });
     if (stopping_) break;
+    const bool requested = std::exchange(checkpoint_requested_, false);
     lock.unlock();
     // PASSIVE never blocks the writer or readers: it copies what it can and leaves the rest
-    // for the next round.
+    // for the next round (or for the writer's finish_checkpoint, when it asked for this pass).
     connection->tryExec("PRAGMA wal_checkpoint(PASSIVE)");
+    if (requested) checkpoint_caught_up_ = true;
     lock.lock();
   }
 }

@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -112,6 +113,8 @@ class Database {
 
   // Frames in the WAL after the writer's last commit (from sqlite3_wal_hook; writer thread only).
   int wal_frames_ = 0;
+  bool checkpoint_requested_ = false;  // under queue_mutex_: the writer wants a pass now
+  std::atomic<bool> checkpoint_caught_up_ = false;  // that pass is done
   static constexpr int kWalRestartFrames = 4096;  // 16 MiB of 4 KiB pages
   static constexpr long kWalSizeLimitBytes = 64L << 20;
   static constexpr int kRestartWaitMs = 50;
