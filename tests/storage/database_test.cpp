@@ -91,6 +91,6 @@ TEST_CASE("the WAL stays bounded under sustained writes with concurrent readers"
   for (auto& t : threads) t.join();
   db->read([](SQLite::Database& c) { CHECK(c.execAndGet("SELECT count(*) FROM t").getInt() == kWriters * kRowsEach); });
   MESSAGE("largest WAL seen: " << largest_wal / (1 << 20) << " MiB");
-  CHECK(largest_wal < (40u << 20));
+  CHECK(largest_wal < (48u << 20));  // 2 x 16 MiB, plus what arrives while readers finish
   CHECK(size_of(path + "-wal") <= (64u << 20));
 }
