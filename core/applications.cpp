@@ -278,30 +278,30 @@ std::vector<std::string> ApplicationService::webhook_secrets(const std::string& 
   return secrets;
 }
 
-Result<ApplicationService::AuthRecord> ApplicationService::load_for_auth(std::string_view api_key) {
+Result<std::shared_ptr<const ApplicationService::AuthRecord>> ApplicationService::load_for_auth(std::string_view api_key) {
   if (!well_formed_api_key(api_key)) return unauthenticated();
   const std::string hash = api_key_hash(api_key);
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
   if (auto cached = auth_cache_.get(hash, now_time)) {
-    if (cached->key_expires_at && *cached->key_expires_at <= now) return unauthenticated();  // its grace is over
+    if ((*cached)->key_expires_at && *(*cached)->key_expires_at <= now) return unauthenticated();  // its grace is over
     return std::move(*cached);
   }
   const auto generation = auth_cache_.generation();
-  auto record = db_.read([&](SQLite::Database& c) -> std::optional<AuthRecord> {
+  auto record = db_.read([&](SQLite::Database& c) -> std::shared_ptr<const AuthRecord> {
     const auto key = storage::credentials::app_for_api_key(c, hash, now);
-    if (!key) return std::nullopt;
+    if (!key) return nullptr;
     const auto row = storage::applications::find_any(c, key->app_id);
-    if (!row) return std::nullopt;
-    AuthRecord found{from_row(*row), key->expires_at, {}};
+    if (!row) return nullptr;
+    auto found = std::make_shared<AuthRecord>(AuthRecord{from_row(*row), key->expires_at, {}});
     for (auto& secret : storage::credentials::live(c, row->id, "secret", now)) {
-      if (secret.verifier) found.secrets.push_back({std::move(*secret.verifier), std::move(secret.expires_at)});
+      if (secret.verifier) found->secrets.push_back({std::move(*secret.verifier), std::move(secret.expires_at)});
     }
     return found;
   });
   if (!record) return unauthenticated();
-  auth_cache_.put(hash, *record, now_time, generation);
-  return std::move(*record);
+  auth_cache_.put(hash, record, now_time, generation);
+  return record;
 }
 
 Result<Application> ApplicationService::authenticate(std::string_view client_id, std::string_view client_secret,
@@ -312,7 +312,7 @@ Result<Application> ApplicationService::authenticate(std::string_view client_id,
     (void)secret_matches(std::string(kSaltBytes + kHashBytes, '\0'), client_secret);
     return record.error();
   }
-  const AuthRecord& found = record.value();
+  const AuthRecord& found = *record.value();
   const bool client_matches = constant_time_equal(client_id, found.app.client_id);
   const std::string now = format_timestamp(clock_.now());
   bool secret_ok = false;
@@ -328,8 +328,8 @@ Result<Application> ApplicationService::authenticate(std::string_view client_id,
 Result<Application> ApplicationService::authenticate_api_key(std::string_view api_key) {
   auto record = load_for_auth(api_key);
   if (!record.ok()) return record.error();
-  if (record.value().app.status != "active") return Error{ErrorCode::kForbidden, "This application is disabled.", nullptr};
-  return record.value().app;
+  if (record.value()->app.status != "active") return Error{ErrorCode::kForbidden, "This application is disabled.", nullptr};
+  return record.value()->app;
 }
 
 

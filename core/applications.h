@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,7 +87,7 @@ class ApplicationService {
     std::optional<std::string> key_expires_at;
     std::vector<SecretVerifier> secrets;
   };
-  Result<AuthRecord> load_for_auth(std::string_view api_key);
+  Result<std::shared_ptr<const AuthRecord>> load_for_auth(std::string_view api_key);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -95,7 +96,7 @@ class ApplicationService {
   ServerKey::Bytes api_key_key_;
   ServerKey::Bytes secret_key_;
   ServerKey::Bytes webhook_key_;
-  AuthCache<AuthRecord> auth_cache_{std::chrono::seconds(1), 4096};
+  AuthCache<std::shared_ptr<const AuthRecord>> auth_cache_{std::chrono::seconds(1), 4096};
 };
 
 // "ph_live_secret_…3f9a": the prefix up to the last '_' and the last four characters.

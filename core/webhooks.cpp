@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <unordered_map>
+
 #include "core/ids.h"
 #include "core/net_guard.h"
 #include "core/jwt.h"
@@ -184,9 +186,21 @@ int WebhookEngine::fan_out() {
   const std::string now = format_timestamp(clock_.now());
   return db_.write([&](SQLite::Database& c) {
     const long long cursor = storage::outbox::cursor(c, kCursorName);
+    if (!storage::webhooks::any_enabled(c)) {
+      // Nobody listens: move past every event without reading them (read, they would have
+      // been delivered to nobody either).
+      const long long latest = storage::outbox::latest(c);
+      if (latest > cursor) storage::outbox::set_cursor(c, kCursorName, latest);
+      return 0;
+    }
     const auto events = storage::outbox::after(c, cursor, 200);
+    std::unordered_map<std::string, std::vector<storage::WebhookRow>> hooks_of_app;
     for (const auto& event : events) {
-      for (const auto& webhook : storage::webhooks::enabled_for_app(c, event.app_id)) {
+      auto hooks = hooks_of_app.find(event.app_id);
+      if (hooks == hooks_of_app.end()) {
+        hooks = hooks_of_app.emplace(event.app_id, storage::webhooks::enabled_for_app(c, event.app_id)).first;
+      }
+      for (const auto& webhook : hooks->second) {
         if (!subscribed(webhook, event.type)) continue;
         const auto payload = nlohmann::json::parse(event.payload, nullptr, false);
         storage::DeliveryRow row;

@@ -90,6 +90,12 @@ std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_
   return rows;
 }
 
+bool any_enabled(SQLite::Database& db) {
+  Prepared q_prepared(db, "SELECT EXISTS(SELECT 1 FROM webhooks WHERE status = 'enabled')");
+  SQLite::Statement& q = *q_prepared;
+  return q.executeStep() && q.getColumn(0).getInt() == 1;
+}
+
 std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string& app_id) {
   Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns +
                               " FROM webhooks WHERE app_id = ? AND status = 'enabled' ORDER BY id");
@@ -237,6 +243,12 @@ std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit) {
   std::vector<EventRow> rows;
   while (q.executeStep()) rows.push_back(events::read_row(q));
   return rows;
+}
+
+long long latest(SQLite::Database& db) {
+  Prepared q_prepared(db, "SELECT coalesce(max(seq), 0) FROM events");
+  SQLite::Statement& q = *q_prepared;
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
 }
 
 }  // namespace outbox

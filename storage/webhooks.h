@@ -47,6 +47,8 @@ std::optional<WebhookRow> find_any(SQLite::Database& db, const std::string& id);
 std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_id,
                              const std::optional<std::string>& app_id, const std::optional<std::string>& before_id,
                              int limit);
+// Whether any application has an enabled webhook at all.
+bool any_enabled(SQLite::Database& db);
 std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string& app_id);
 void update(SQLite::Database& db, const WebhookRow& row);
 void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id);
@@ -72,6 +74,8 @@ namespace outbox {
 long long cursor(SQLite::Database& db, const std::string& name);
 void set_cursor(SQLite::Database& db, const std::string& name, long long seq);
 std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit);
+// The newest event's seq (0 when there is none).
+long long latest(SQLite::Database& db);
 
 }  // namespace outbox
 
