@@ -140,6 +140,14 @@ void put(SQLite::Database& db, const std::string& app_id, const std::string& pho
   s.exec();
 }
 
+void clear(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
+  Prepared s_prepared(db, "DELETE FROM phone_failures WHERE app_id = ? AND phone = ?");
+  SQLite::Statement& s = *s_prepared;
+  s.bind(1, app_id);
+  s.bind(2, phone);
+  s.exec();
+}
+
 }  // namespace phone_failures
 
 namespace sms_jobs {

@@ -58,6 +58,8 @@ namespace phone_failures {
 std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id, const std::string& phone);
 void put(SQLite::Database& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value);
 
+// Back to no failures: the row goes (a phone without a row has none).
+void clear(SQLite::Database& db, const std::string& app_id, const std::string& phone);
 }  // namespace phone_failures
 
 struct SmsJobRow {
