@@ -2,7 +2,8 @@
 // durability), migrates it, and lends out connections. Thread-safe: readers come from a pool;
 // writes go to one writer thread that commits the jobs of concurrent callers together (group
 // commit: one fsync for many requests) and answers each caller only after the commit. WAL
-// checkpoints run on their own thread, off the request path.
+// checkpoints run on their own thread, off the request path; once the WAL is long, the writer
+// finishes one between two batches so the WAL can start over (see finish_checkpoint).
 #pragma once
 
 #include <SQLiteCpp/Database.h>
