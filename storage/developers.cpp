@@ -26,14 +26,6 @@ std::optional<DeveloperRow> find_one(SQLite::Database& db, const char* where, co
                       query.getColumn(10).getString()};
 }
 
-void exec_update(SQLite::Database& db, const char* sql, std::initializer_list<std::string> values) {
-  Prepared statement_prepared(db, sql);
-  SQLite::Statement& statement = *statement_prepared;
-  int index = 1;
-  for (const auto& value : values) statement.bind(index++, value);
-  statement.exec();
-}
-
 }  // namespace
 
 namespace developers {

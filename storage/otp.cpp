@@ -141,11 +141,7 @@ void put(SQLite::Database& db, const std::string& app_id, const std::string& pho
 }
 
 void clear(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
-  Prepared s_prepared(db, "DELETE FROM phone_failures WHERE app_id = ? AND phone = ?");
-  SQLite::Statement& s = *s_prepared;
-  s.bind(1, app_id);
-  s.bind(2, phone);
-  s.exec();
+  exec_update(db, "DELETE FROM phone_failures WHERE app_id = ? AND phone = ?", {app_id, phone});
 }
 
 }  // namespace phone_failures

@@ -30,6 +30,14 @@ Prepared::~Prepared() {
   if (!owned_) statement_->tryReset();
 }
 
+void exec_update(SQLite::Database& db, const std::string& sql, std::initializer_list<std::string> values) {
+  Prepared prepared(db, sql);
+  SQLite::Statement& statement = *prepared;
+  int index = 1;
+  for (const auto& value : values) statement.bind(index++, value);
+  statement.exec();
+}
+
 ScopedStatementCache::ScopedStatementCache(StatementCache* cache) : previous_(current_cache) { current_cache = cache; }
 
 ScopedStatementCache::~ScopedStatementCache() { current_cache = previous_; }

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -39,6 +40,9 @@ class Prepared {
   std::unique_ptr<SQLite::Statement> owned_;
   SQLite::Statement* statement_;
 };
+
+// Runs a statement that returns no rows, binding `values` as text parameters 1, 2, ...
+void exec_update(SQLite::Database& db, const std::string& sql, std::initializer_list<std::string> values);
 
 // Makes `cache` the calling thread's cache until the returned scope ends.
 class ScopedStatementCache {
