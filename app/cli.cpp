@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <vector>
 
@@ -32,6 +33,10 @@ bool parse_listen(const std::string& text, http::HttpOptions& http) {
 
 }  // namespace
 
+std::string version_line() {
+  return "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ")";
+}
+
 CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CliOutcome outcome;
   Config& config = outcome.config;
@@ -41,7 +46,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
                "Every option can also be set as COBINAR_<NAME> in the environment or as a key in\n"
                "the --config TOML file (command line > environment > file).",
                "cobinar-phone");
-  cli.set_version_flag("--version", COBINAR_VERSION);
+  cli.set_version_flag("--version", version_line());
   // CLI11 reads the config file before it looks at the environment, so COBINAR_CONFIG becomes
   // the default file name (and a missing file is then an error, as with --config).
   const char* config_from_env = std::getenv("COBINAR_CONFIG");
@@ -68,10 +73,20 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   add("db", config.db_path, "SQLite database file (created if missing)");
   add("key-file", config.key_file, "Server key file, created with mode 0600 on first start (default: <db>.key)");
   add("listen", listen, "Address to serve on, host:port (port 0 = any free port)");
-  add("threads", config.http.threads, "HTTP worker threads kept warm")->check(CLI::Range(1, 1024));
-  add("max-threads", config.http.max_threads,
-      "Most HTTP worker threads; one serves each open connection, started when needed")
-      ->check(CLI::Range(1, 16384));
+  add("threads", config.http.threads, "HTTP request workers (an open connection holds none while it waits)")->check(CLI::Range(1, 1024));
+  add("max-connections", config.http.max_connections,
+      "Most open client connections; a new one past it gets a fast 503 and is closed")
+      ->check(CLI::Range(1, 1000000));
+  auto seconds_of = [](std::chrono::milliseconds value) { return static_cast<double>(value.count()) / 1000.0; };
+  double head_timeout = seconds_of(config.http.head_timeout), body_timeout = seconds_of(config.http.body_timeout),
+         keep_alive_timeout = seconds_of(config.http.keep_alive_timeout);
+  add("head-timeout", head_timeout,
+      "Seconds for a request head to arrive, from the connection's start or the previous answer (then 408)")
+      ->check(CLI::Range(0.1, 3600.0));
+  add("body-timeout", body_timeout, "Seconds for a request body to arrive after its head (then 408)")
+      ->check(CLI::Range(0.1, 3600.0));
+  add("keep-alive-timeout", keep_alive_timeout, "Seconds an idle keep-alive connection stays open after an answer")
+      ->check(CLI::Range(0.1, 3600.0));
   add("log-format", log_format, "Log line format: text or json")->check(CLI::IsMember({"text", "json"}));
   add("durability", durability,
       "full: an answered request survives power loss (synchronous=FULL); normal: survives a process crash")
@@ -192,6 +207,10 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
     outcome.exit_code = 2;
     return outcome;
   }
+  auto milliseconds_of = [](double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); };
+  config.http.head_timeout = milliseconds_of(head_timeout);
+  config.http.body_timeout = milliseconds_of(body_timeout);
+  config.http.keep_alive_timeout = milliseconds_of(keep_alive_timeout);
   config.log_format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
   config.durability = durability == "normal" ? storage::Durability::kNormal : storage::Durability::kFull;
   if (migrate->parsed()) outcome.command = Command::kMigrate;

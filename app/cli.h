@@ -28,6 +28,9 @@ struct CliOutcome {
   std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
 };
 
+// "cobinar-phone 0.1.0 (cpp-httplib 0.18.7)": what `version` and `--version` print.
+std::string version_line();
+
 // Parses argv. Help goes to `out`; a parse error becomes one line on `err` and exit code 2.
 CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 

@@ -4,10 +4,12 @@
 #include <signal.h>
 
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/application.h"
 #include "app/http/render.h"
+#include "storage/db_lock.h"
 
 namespace app {
 
@@ -31,9 +33,13 @@ int serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Declared first so it is released last, after the database is closed.
+  std::optional<storage::DatabaseLock> lock;
   std::unique_ptr<Application> application;
   int port = 0;
   try {
+    // Before the key file and the database are touched: a second server changes nothing.
+    lock.emplace(storage::DatabaseLock::acquire(config.db_path));
     application = std::make_unique<Application>(config, Environment{clock, random, log});
     port = application->bind();
   } catch (const std::exception& e) {
@@ -150,7 +156,7 @@ int run_command(const CliOutcome& outcome) {
     case Command::kDeveloperSetPlan: return developer_set_plan(outcome.config, outcome.developer);
     case Command::kToken: return token(outcome.config, outcome.developer);
     case Command::kVersion:
-      std::cout << "cobinar-phone " << COBINAR_VERSION << "\n";
+      std::cout << version_line() << "\n";
       return 0;
   }
   return 1;

@@ -1,5 +1,8 @@
 #include "core/tokens.h"
 
+#include <optional>
+#include <utility>
+
 namespace core {
 
 namespace {
@@ -48,20 +51,28 @@ std::string TokenService::issue(const std::string& developer_id, const std::stri
 std::string TokenService::check_times(const nlohmann::json& claims, bool require_auth_time) const {
   const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
   const double skew = static_cast<double>(options_.clock_skew.count());
-  auto number = [&](const char* name) -> std::optional<double> {
+  // A time claim that is present but not a number is malformed, not absent: a string `nbf`
+  // must not switch its own check off.
+  std::optional<double> exp, iat, nbf, auth_time;
+  for (auto [name, slot] : {std::pair{"exp", &exp}, {"iat", &iat}, {"nbf", &nbf}, {"auth_time", &auth_time}}) {
     const auto it = claims.find(name);
-    if (it == claims.end() || !it->is_number()) return std::nullopt;
-    return it->get<double>();
-  };
-  const auto exp = number("exp"), iat = number("iat"), auth_time = number("auth_time");
+    if (it == claims.end()) continue;
+    if (!it->is_number()) return std::string("Token has a non-numeric ") + name + ".";
+    *slot = it->get<double>();
+  }
   if (!exp || !iat) return "Token lacks exp or iat.";
+  if (require_auth_time && !auth_time) return "Token lacks auth_time.";
   if (*exp <= now - skew) return "Token has expired.";
-  if (*iat > now + skew) return "Token is issued in the future.";
-  if (require_auth_time && (!auth_time || *auth_time > now + skew)) return "Token has no valid auth_time.";
+  // Nothing may date from the future beyond the skew: not a token that is not valid yet (nbf),
+  // nor one minted or signed in by a clock that runs ahead (iat, auth_time).
+  for (auto [name, value] : {std::pair{"iat", iat}, {"nbf", nbf}, {"auth_time", auth_time}}) {
+    if (value && *value > now + skew) return std::string("Token ") + name + " is in the future.";
+  }
   return {};
 }
 
 Result<VerifiedToken> TokenService::verify(std::string_view token) const {
+  if (token.size() > kMaxIdTokenBytes) return unauthenticated("ID token is too long.");
   const auto jwt = decode_jwt(token);
   if (!jwt) return unauthenticated("Malformed ID token.");
   const std::string issuer = string_claim(jwt->claims, "iss");
@@ -83,6 +94,8 @@ Result<VerifiedToken> TokenService::verify_local(const DecodedJwt& jwt) const {
 }
 
 Result<VerifiedToken> TokenService::verify_firebase(const DecodedJwt& jwt) const {
+  // Firebase's rule: the header's kid names one current certificate, and only that key is
+  // tried. A token without one is refused, never checked against every certificate.
   const std::string kid = string_claim(jwt.header, "kid");
   if (kid.empty()) return unauthenticated("Firebase token has no key id.");
   const auto key = firebase_certs_->key(kid);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -15,10 +16,14 @@
 
 namespace core {
 
+// Longest ID token looked at (bytes). Real ones are about 1 KiB; anything longer is refused
+// before it is split, decoded or parsed, so an oversized header buys no work.
+inline constexpr std::size_t kMaxIdTokenBytes = 8192;
+
 struct TokenOptions {
   std::string issuer = "cobinar-phone";        // `iss` and `aud` of our tokens
   std::chrono::seconds lifetime{3600};          // `exp` - `iat` of our tokens
-  std::chrono::seconds clock_skew{60};          // tolerated for exp, iat, auth_time
+  std::chrono::seconds clock_skew{60};          // tolerated for exp, iat, nbf, auth_time
   std::string firebase_project_id;              // empty: Firebase tokens are not accepted
   std::string firebase_certs_path;              // kid → PEM certificate JSON
 };
@@ -46,7 +51,7 @@ class TokenService {
  private:
   Result<VerifiedToken> verify_local(const DecodedJwt& jwt) const;
   Result<VerifiedToken> verify_firebase(const DecodedJwt& jwt) const;
-  // exp/iat/auth_time against the clock; an error message or empty.
+  // exp/iat/nbf/auth_time against the clock; an error message or empty.
   std::string check_times(const nlohmann::json& claims, bool require_auth_time) const;
 
   const Clock& clock_;

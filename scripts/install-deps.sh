@@ -2,11 +2,15 @@
 # Installs the Debian 12 packages the build and the tests need; does nothing when all are there.
 set -euo pipefail
 
+# cpp-httplib is not among them: CMake fetches Debian 13's source package with
+# scripts/fetch-httplib.sh (apt, dpkg-dev, the archive keyring with trixie's keys, xz, gpgv)
+# and compiles it in; zlib and brotli are for its compressed bodies.
 packages=(
   build-essential cmake pkg-config
-  libcpp-httplib-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
+  nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
   libcli11-dev doctest-dev zlib1g-dev libbrotli-dev
-  curl dpkg-dev ca-certificates openssl
+  dpkg-dev debian-archive-keyring xz-utils gpgv
+  curl ca-certificates openssl
 )
 
 # Node.js runs the webhook end-to-end test (the public standardwebhooks package); any
@@ -17,6 +21,9 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# fetch-httplib.sh checks trixie's signatures: a keyring older than 2023.3+deb12u2 lacks its
+# keys, and installing the package again upgrades it.
+grep -aqs "(13/trixie)" /usr/share/keyrings/debian-archive-keyring.gpg || missing+=(debian-archive-keyring)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

@@ -3,6 +3,11 @@
 namespace app::http {
 
 core::Result<core::Developer> console_developer(const HttpRequest& request, core::AccountService& accounts) {
+  // Two Authorization headers are ambiguous: a proxy and the server could each pick a different
+  // one, so neither is chosen. (The count is case-insensitive, like httplib's header lookup.)
+  if (request.raw.get_header_value_count("Authorization") > 1) {
+    return core::Error::invalid_argument("Send exactly one Authorization header.");
+  }
   const std::string header = request.raw.get_header_value("Authorization");
   constexpr std::string_view kScheme = "Bearer ";
   if (header.size() <= kScheme.size() ||

@@ -7,7 +7,8 @@
 
 namespace app::http {
 
-// The developer behind `Authorization: Bearer <id-token>`, or 401.
+// The developer behind `Authorization: Bearer <id-token>`, or 401; two Authorization headers
+// are 400 INVALID_ARGUMENT.
 core::Result<core::Developer> console_developer(const HttpRequest& request, core::AccountService& accounts);
 
 // The application behind x-client-id, x-client-secret and x-api-key (all required), or 401/403.

@@ -8,10 +8,30 @@ namespace app::http {
 
 namespace {
 
-// /v1/projects/{id} -> ^/v1/projects/([^/]+)$
-std::regex compile_template(const std::string& path) {
-  static const std::regex param(R"(\{[A-Za-z][A-Za-z0-9]*\})");
-  return std::regex("^" + std::regex_replace(path, param, "([^/]+)") + "$");
+// "/v1/projects/{id}" -> {"v1", "projects", ""}: a parameter is an empty template segment.
+std::vector<std::string> template_segments(const std::string& path) {
+  std::vector<std::string> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    std::string segment = path.substr(start, end - start);
+    segments.push_back(segment.starts_with("{") ? std::string() : std::move(segment));
+    start = end + 1;
+  }
+  return segments;
+}
+
+// The raw path's segments, or false when it has more than `most` (no route can match then).
+bool split_path(std::string_view path, std::size_t most, std::vector<std::string_view>& segments) {
+  if (path.empty() || path.front() != '/') return false;
+  std::size_t start = 1;
+  while (true) {
+    if (segments.size() == most) return false;
+    const std::size_t end = path.find('/', start);
+    segments.push_back(path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
 }
 
 bool is_json_media_type(std::string_view content_type) {
@@ -83,8 +103,9 @@ void write_error(httplib::Response& response, const core::Error& error, std::str
 
 Router::Router(std::vector<Route> routes, Log& log) : log_(log) {
   for (auto& route : routes) {
-    std::regex pattern = compile_template(route.path);
-    routes_.push_back(CompiledRoute{std::move(route), std::move(pattern)});
+    auto segments = template_segments(route.path);
+    max_segments_ = std::max(max_segments_, segments.size());
+    routes_.push_back(CompiledRoute{std::move(route), std::move(segments)});
   }
 }
 
@@ -100,10 +121,18 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
   const std::string raw_path = request.target.substr(0, request.target.find('?'));
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
 
+  std::vector<std::string_view> segments;
+  segments.reserve(max_segments_);
+  const bool splittable = split_path(raw_path, max_segments_, segments);
+
   std::vector<std::string> allowed;
   for (const auto& compiled : routes_) {
-    std::smatch match;
-    if (!std::regex_match(raw_path, match, compiled.pattern)) continue;
+    if (!splittable || compiled.segments.size() != segments.size()) continue;
+    bool matches = true;
+    for (std::size_t i = 0; i < segments.size() && matches; ++i) {
+      matches = compiled.segments[i].empty() ? !segments[i].empty() : compiled.segments[i] == segments[i];
+    }
+    if (!matches) continue;
     if (compiled.route.method != method) {
       allowed.push_back(compiled.route.method);
       continue;
@@ -113,8 +142,9 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
       return;
     }
     HttpRequest http_request{request, {}, request_id};
-    for (std::size_t i = 1; i < match.size(); ++i) {
-      auto decoded = percent_decode(match[i].str());
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      if (!compiled.segments[i].empty()) continue;
+      auto decoded = percent_decode(segments[i]);
       if (!decoded) {
         write_error(response, core::Error::invalid_argument("Malformed percent-encoding in the path."), request_id);
         return;
@@ -148,7 +178,9 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
                 request_id);
     return;
   }
-  write_error(response, core::Error::not_found("No route for " + request.method + " " + request.path + "."), request_id);
+  // An echoed path is cut short: an 8 KiB path must not cost an 8 KiB answer.
+  const std::string shown = request.path.size() > 200 ? request.path.substr(0, 200) + "…" : request.path;
+  write_error(response, core::Error::not_found("No route for " + request.method + " " + shown + "."), request_id);
 }
 
 }  // namespace app::http

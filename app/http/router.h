@@ -1,11 +1,12 @@
 // The route table and its dispatcher: the matching route's handler, 404 for an unknown path,
 // 405 (with Allow) for a known path and a wrong method, 415 for a non-JSON body. A handler can
-// never throw past the dispatcher. Immutable after construction; thread-safe.
+// never throw past the dispatcher. Paths are matched segment by segment against templates of
+// the same length, so the cost of a request does not grow with the length of its path beyond
+// one scan. Immutable after construction; thread-safe.
 #pragma once
 
 #include <httplib.h>
 
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,11 @@ class Router {
  private:
   struct CompiledRoute {
     Route route;
-    std::regex pattern;
+    std::vector<std::string> segments;  // "" = a {parameter}
   };
 
   std::vector<CompiledRoute> routes_;
+  std::size_t max_segments_ = 0;
   Log& log_;
 };
 

@@ -1,6 +1,13 @@
-// The HTTP edge: one httplib server (plain or TLS) configured from HttpOptions, with request
-// ids, the access log, JSON errors for everything httplib answers by itself, and the Router.
-// bind() and run() are called from one thread; stop() from any thread.
+// The HTTP edge: our own HTTP/1.1 connection loop (plain or TLS) in front of the Router.
+//
+// One event-loop thread owns the listening socket and every connection that is waiting for
+// bytes (epoll, so an idle keep-alive connection costs no thread and no CPU). When a
+// connection becomes readable it is handed to one of `threads` workers, which reads, frames the
+// request strictly (wire.h), dispatches it, writes the answer and hands the connection back.
+// Every framing error is answered in the JSON envelope and closes the connection; deadlines
+// bound the head, the body and idle keep-alive time; `max_connections` bounds open sockets and
+// new clients past it get a fast 503. bind() and run() are called from one thread; stop() from
+// any thread.
 #pragma once
 
 #include <httplib.h>
@@ -19,15 +26,15 @@ namespace app::http {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;                                   // 0 = any free port
-  int threads = 8;                                   // worker threads kept warm
-  int max_threads = 1024;                            // ...grown on demand up to this (one per open connection)
-  std::size_t max_body_bytes = 64 * 1024;            // SPEC §1: larger bodies get 413
-  std::chrono::seconds read_timeout{10};             // per read of a request
-  std::chrono::seconds write_timeout{10};            // per write of a response
-  std::chrono::seconds keep_alive_timeout{5};        // idle time before a connection is closed
-  std::size_t keep_alive_max_count = 1000;           // requests per connection
-  std::string tls_cert;                              // both set = serve HTTPS
+  int port = 8080;                                  // 0 = any free port
+  int threads = 16;                                 // request workers (connections do not hold one)
+  int max_connections = 4096;                       // open connections; over it, a fast 503
+  std::size_t max_body_bytes = 64 * 1024;           // SPEC §1: larger bodies get 413, unread
+  std::chrono::milliseconds head_timeout{10000};    // request head, from open or from the last answer
+  std::chrono::milliseconds body_timeout{30000};    // request body, from the end of the head
+  std::chrono::milliseconds keep_alive_timeout{5000};  // idle time after an answer
+  std::chrono::milliseconds write_timeout{10000};   // one answer, written
+  std::string tls_cert;                             // both set = serve HTTPS
   std::string tls_key;
 };
 
@@ -39,25 +46,21 @@ class StartupError : public std::runtime_error {
 class HttpServer {
  public:
   HttpServer(const HttpOptions& options, const Router& router, Log& log, core::Random& random);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds the listen address; returns the bound port. Throws StartupError.
   int bind();
   // Serves until stop(); in-flight requests finish before it returns.
   void run();
-  // Safe to call before run() has started listening: the stop is never lost.
+  // Safe to call before run() has started: the stop is never lost.
   void stop();
 
- private:
-  void configure();
+  class Impl;
 
-  HttpOptions options_;
-  const Router& router_;
-  Log& log_;
-  core::Random& random_;
-  std::unique_ptr<httplib::Server> server_;
-  int listen_socket_ = -1;
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> finished_{false};
+ private:
+  std::unique_ptr<Impl> impl_;
 };
 
 // A valid incoming x-request-id (1–128 of [A-Za-z0-9._:-]).

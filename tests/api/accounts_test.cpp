@@ -4,7 +4,9 @@
 #include <regex>
 #include <set>
 
+#include "core/tokens.h"
 #include "storage/developers.h"
+#include "storage/key_file.h"
 #include "tests/support/test_server.h"
 #include "tests/support/tokens.h"
 
@@ -31,6 +33,24 @@ json signup(httplib::Client& client, const std::string& email, const std::string
 long long unix_seconds(const testing::TestServer& server, core::ManualClock& clock) {
   (void)server;
   return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+}
+
+// A token signed like the server's own, padded by a claim to `bytes` bytes or the next length
+// base64url can make (it skips every fourth).
+std::string local_token_of_size(const core::Ed25519Jwt& signer, json claims, std::size_t bytes) {
+  const std::size_t unpadded = signer.sign(claims).size();
+  for (std::size_t pad = (bytes - unpadded) * 3 / 4 - 16;; ++pad) {
+    claims["pad"] = std::string(pad, 'x');
+    std::string token = signer.sign(claims);
+    if (token.size() >= bytes) return token;
+  }
+}
+
+// An ID token issued by the server's own token code, with its key, on a clock `ahead` of the server's.
+std::string issued_ahead(testing::TestServer& server, const std::string& developer_id, std::chrono::seconds ahead) {
+  const core::ManualClock fast(server.clock().now() + ahead);
+  const core::ServerKey key(storage::load_or_create_key_file(server.config().key_file_path(), {}));
+  return core::TokenService(fast, key, server.config().tokens).issue(developer_id, "ann@example.com", fast.now());
 }
 
 }  // namespace
@@ -214,6 +234,7 @@ TEST_CASE("the console guard rejects every bad token with 401") {
   std::string tampered = valid;
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   const std::string payload = valid.substr(valid.find('.') + 1, valid.rfind('.') - valid.find('.') - 1);
+  const std::string developer_id = claims["sub"];
 
   const std::vector<std::pair<std::string, httplib::Headers>> cases = {
       {"no header", {}},
@@ -235,6 +256,14 @@ TEST_CASE("the console guard rejects every bad token with 401") {
       {"expired", testing::bearer(with("exp", now - 61))},
       {"issued in the future", testing::bearer(with("iat", now + 120))},
       {"no exp", testing::bearer([&] { json c = claims; c.erase("exp"); return sign_ed25519(c); }())},
+      {"nbf an hour ahead", testing::bearer(with("nbf", now + 3600))},
+      {"nbf as a string", testing::bearer(with("nbf", std::to_string(now)))},
+      {"iat as a string", testing::bearer(with("iat", std::to_string(now)))},
+      {"exp as a string", testing::bearer(with("exp", std::to_string(now + 3600)))},
+      {"issued by a clock an hour ahead", testing::bearer(issued_ahead(server, developer_id, 1h))},
+      {"over 8 KiB, validly signed", testing::bearer(local_token_of_size(signer, claims, 8193))},
+      {"8192 bytes of garbage", testing::bearer(std::string(8192, 'e'))},
+      {"8193 bytes of garbage", testing::bearer(std::string(8193, 'e'))},
       {"unknown developer", testing::bearer(with("sub", "01900000-0000-7000-8000-000000000000"))},
   };
   for (const auto& [name, headers] : cases) {
@@ -242,14 +271,38 @@ TEST_CASE("the console guard rejects every bad token with 401") {
     const auto exchange = perform(client, "GET", "/v1/developer/me", "", "", headers);
     CHECK(exchange.status == 401);
     CHECK(exchange.body["error"]["code"] == "UNAUTHENTICATED");
-    CHECK(exchange.headers.find("WWW-Authenticate")->second == "Bearer");
+    const auto challenge = exchange.headers.find("WWW-Authenticate");
+    CHECK((challenge != exchange.headers.end() && challenge->second == "Bearer"));
   }
 
-  // Within the 60 s skew a just-expired token still works; the valid one works.
+  // Within the 60 s skew a just-expired token still works, as do one not valid for another 30 s
+  // and one issued 30 s ahead; a validly signed token of exactly 8 KiB works; the valid one works.
   CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(with("exp", now - 30))).status == 200);
+  CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(with("nbf", now + 30))).status == 200);
+  CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(issued_ahead(server, developer_id, 30s)))
+            .status == 200);
+  CHECK(perform(client, "GET", "/v1/developer/me", "", "",
+                testing::bearer(local_token_of_size(signer, claims, core::kMaxIdTokenBytes)))
+            .status == 200);
   CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(valid)).status == 200);
   server.clock().advance(1h + 61s);
   CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(valid)).status == 401);
+}
+
+TEST_CASE("the console guard takes exactly one Authorization header; an oversized token is a JSON 401") {
+  testing::TestServer server;
+  const std::string auth = "Bearer " + server.create_developer("one@example.com");
+  testing::run_scenarios(server, {
+      {"one header", "GET", "/v1/developer/me", "", "", {{"Authorization", auth}}, 200, ""},
+      {"the same header twice", "GET", "/v1/developer/me", "", "", {{"Authorization", auth}, {"Authorization", auth}},
+       400, "INVALID_ARGUMENT"},
+      {"names differing in case", "GET", "/v1/developer/me", "", "", {{"Authorization", auth}, {"authorization", auth}},
+       400, "INVALID_ARGUMENT"},
+      {"a bad token, then a good one", "GET", "/v1/developer/me", "", "",
+       {{"Authorization", "Bearer nonsense"}, {"Authorization", auth}}, 400, "INVALID_ARGUMENT"},
+      {"8193-byte token", "GET", "/v1/developer/me", "", "", testing::bearer(std::string(8193, 'e')), 401,
+       "UNAUTHENTICATED"},
+  });
 }
 
 TEST_CASE("a token of a deleted developer stops working") {

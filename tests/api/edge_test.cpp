@@ -60,7 +60,7 @@ TEST_CASE("a malformed HTTP request gets a JSON 400 with a request id") {
   address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  const std::string garbage = "BREW /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string garbage = "GET /v1/health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n";
   REQUIRE(::write(fd, garbage.data(), garbage.size()) == static_cast<ssize_t>(garbage.size()));
   std::string answer;
   char buffer[4096];

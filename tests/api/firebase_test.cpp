@@ -49,6 +49,24 @@ json claims_at(const testing::TestServer& server, core::ManualClock& clock, cons
           {"auth_time", now - 20}};
 }
 
+// A token signed by `key` as kid-1 of exactly `bytes` bytes: padding in a claim, and in the
+// header when base64url cannot reach that length from the claims alone.
+std::string sized_token(const testing::RsaTestKey& key, json claims, std::size_t bytes) {
+  const std::size_t signature_chars = core::base64url_encode(key.sign("x")).size();
+  for (std::size_t header_pad = 0; header_pad < 3; ++header_pad) {
+    const json header = {{"alg", "RS256"}, {"kid", "kid-1"}, {"typ", "JWT"}, {"pad", std::string(header_pad, 'x')}};
+    for (std::size_t pad = 0; pad < bytes; ++pad) {
+      claims["pad"] = std::string(pad, 'x');
+      const std::size_t size = core::base64url_encode(header.dump()).size() + 1 +
+                               core::base64url_encode(claims.dump()).size() + 1 + signature_chars;
+      if (size == bytes) return testing::make_jwt(header, claims, [&](const std::string& in) { return key.sign(in); });
+      if (size > bytes) break;
+    }
+  }
+  FAIL((std::string("no token of ") + std::to_string(bytes) + " bytes"));
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("a valid Firebase token creates the developer on first sight, then finds it") {
@@ -84,6 +102,9 @@ TEST_CASE("Firebase tokens that break any documented rule are 401") {
     }
     return fixture.key.token("kid-1", c);
   };
+  const auto signed_with_header = [&](const json& header) {
+    return testing::make_jwt(header, good, [&](const std::string& in) { return fixture.key.sign(in); });
+  };
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"wrong iss", with("iss", "https://securetoken.google.com/other-project")},
       {"wrong aud", with("aud", "other-project")},
@@ -94,6 +115,18 @@ TEST_CASE("Firebase tokens that break any documented rule are 401") {
       {"empty sub", with("sub", "")},
       {"no sub", with("sub", nullptr)},
       {"unknown kid", fixture.key.token("kid-unknown", good)},
+      // Signed by the key of kid-1: a server that tried every certificate would accept these.
+      {"no kid", signed_with_header({{"alg", "RS256"}, {"typ", "JWT"}})},
+      {"empty kid", fixture.key.token("", good)},
+      {"kid not a string", signed_with_header({{"alg", "RS256"}, {"kid", json::array({"kid-1"})}, {"typ", "JWT"}})},
+      {"nbf an hour ahead", with("nbf", now + 3600)},
+      {"iat an hour ahead", with("iat", now + 3600)},
+      {"nbf as a string", with("nbf", std::to_string(now))},
+      {"iat as a string", with("iat", std::to_string(now - 10))},
+      {"exp as a string", with("exp", std::to_string(now + 3600))},
+      {"auth_time as a string", with("auth_time", std::to_string(now - 20))},
+      {"8193 bytes, validly signed", sized_token(fixture.key, good, 8193)},
+      {"8192 bytes of garbage", std::string(8192, 'a')},
       {"signed by another key", fixture.other_key.token("kid-1", good)},
       {"HS256 with a known kid", testing::make_jwt({{"alg", "HS256"}, {"kid", "kid-1"}}, good,
                                                    [](const std::string&) { return std::string(32, 'x'); })},
@@ -108,8 +141,17 @@ TEST_CASE("Firebase tokens that break any documented rule are 401") {
     CHECK(exchange.status == 401);
     CHECK(exchange.body["error"]["code"] == "UNAUTHENTICATED");
   }
-  CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(fixture.key.token("kid-1", good))).status ==
-        200);
+  const std::vector<std::pair<std::string, std::string>> accepted = {
+      {"as issued", fixture.key.token("kid-1", good)},
+      {"nbf 30 s ahead, within the skew", with("nbf", now + 30)},
+      {"iat 30 s ahead, within the skew", with("iat", now + 30)},
+      {"8192 bytes, validly signed", sized_token(fixture.key, good, 8192)},
+  };
+  for (const auto& [name, token] : accepted) {
+    CAPTURE(name);
+    const auto exchange = perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(token));
+    CHECK_MESSAGE(exchange.status == 200, exchange.raw_body);
+  }
 }
 
 TEST_CASE("Firebase tokens are refused when the server does not trust Firebase") {

@@ -180,10 +180,11 @@ TEST_CASE("migrate applies the schema once and refuses a newer database untouche
 TEST_CASE("version, --version and --help") {
   const auto version = testing::run_binary(binary(), {"version"});
   CHECK(version.code == 0);
-  CHECK(version.out == std::string("cobinar-phone ") + COBINAR_VERSION + "\n");
+  // The version of the cpp-httplib compiled in too (scripts/fetch-httplib.sh).
+  CHECK(version.out == "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ")\n");
   const auto flag = testing::run_binary(binary(), {"--version"});
   CHECK(flag.code == 0);
-  CHECK(flag.out.find(COBINAR_VERSION) != std::string::npos);
+  CHECK(flag.out == version.out);
   const auto help = testing::run_binary(binary(), {"--help"});
   CHECK(help.code == 0);
   CHECK(help.out.find("migrate") != std::string::npos);
@@ -529,4 +530,167 @@ TEST_CASE("kill -9 with undelivered webhook events: all of them arrive after the
   CHECK(server.wait(10s) == 0);
   receiver.stop();
   receiver_thread.join();
+}
+
+namespace {
+
+bool healthy(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(2);
+  const auto health = client.Get("/v1/health");
+  return health && health->status == 200;
+}
+
+// Every path under `root` (symlinks not followed): what a refused server must leave unchanged.
+std::set<std::string> listing(const std::filesystem::path& root) {
+  std::set<std::string> paths;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) paths.insert(entry.path().string());
+  return paths;
+}
+
+// The canonical database path plus ".lock", where the running server's pid is written.
+std::string lock_file_of(const std::string& db) { return std::filesystem::canonical(db).string() + ".lock"; }
+
+}  // namespace
+
+TEST_CASE("database lock: a second server on the same database exits 1, however the path is spelled") {
+  namespace fs = std::filesystem;
+  testing::TempDir dir;
+  testing::TempDir other;  // holds the symlinks, so the database directory's listing stays comparable
+  const std::string db = dir.file("data.sqlite");
+  fs::create_directory(dir.path() / "sub");
+  testing::Process first(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(first);
+  const std::string lock_file = lock_file_of(db);
+  const std::string holder = "pid " + std::to_string(first.pid());
+  REQUIRE(testing::read_file(lock_file) == std::to_string(first.pid()) + "\n");
+
+  fs::create_symlink(db, other.path() / "link.sqlite");
+  fs::create_symlink(fs::relative(db, other.path()), other.path() / "relative-link.sqlite");
+  fs::create_directory_symlink(dir.path(), other.path() / "dir-link");
+
+  struct Case {
+    std::string name;
+    std::string db;
+  };
+  const std::vector<Case> cases = {
+      {"the same path", db},
+      {"a relative path", fs::relative(db, fs::current_path()).string()},
+      {"a path with . and ..", (dir.path() / "sub" / ".." / "." / "data.sqlite").string()},
+      {"a symlink to the file", other.file("link.sqlite")},
+      {"a relative symlink to the file", other.file("relative-link.sqlite")},
+      {"a path through a symlinked directory", (other.path() / "dir-link" / "data.sqlite").string()},
+  };
+  const auto before = listing(dir.path());
+  const auto before_other = listing(other.path());
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    testing::Process second(binary(), {"--db", c.db, "--listen", "127.0.0.1:0"});
+    CHECK_FALSE(second.wait_for_stderr("listening", 10s));
+    CHECK(second.wait(10s) == 1);
+    const std::string err = second.err();
+    CHECK(line_count(err) == 1);
+    CHECK(err.starts_with("cobinar-phone: "));
+    CHECK_MESSAGE(err.find("database '" + c.db + "' is already served") != std::string::npos, err);
+    CHECK_MESSAGE(err.find(holder + " holds the lock '" + lock_file + "'") != std::string::npos, err);
+    // The refused server created nothing (no key file beside a symlink), and left the lock file,
+    // and the first server, alone.
+    CHECK(listing(dir.path()) == before);
+    CHECK(listing(other.path()) == before_other);
+    CHECK(testing::read_file(lock_file) == std::to_string(first.pid()) + "\n");
+    CHECK(healthy(port));
+  }
+
+  first.signal(SIGTERM);
+  CHECK(first.wait(10s) == 0);
+}
+
+TEST_CASE("database lock: the CLI commands do not take it and work while a server holds it") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string expected_out;
+  };
+  const std::vector<Case> cases = {
+      {"migrate", {"migrate", "--db", db}, "up to date"},
+      {"developer create", {"developer", "create", "--email", "ops@example.com", "--db", db}, "ops@example.com"},
+      {"developer set-plan", {"developer", "set-plan", "--email", "ops@example.com", "--plan", "unlimited", "--db", db},
+       "unlimited"},
+      {"token", {"token", "--email", "ops@example.com", "--db", db}, "."},
+      {"version", {"version"}, COBINAR_VERSION},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const auto result = testing::run_binary(binary(), c.args);
+    CHECK_MESSAGE(result.code == 0, result.err);
+    CHECK_MESSAGE(result.out.find(c.expected_out) != std::string::npos, result.out);
+  }
+  // The token the CLI printed is accepted by the running server.
+  const std::string token = testing::run_binary(binary(), {"token", "--email", "ops@example.com", "--db", db}).out;
+  httplib::Client client("127.0.0.1", port);
+  auto me = client.Get("/v1/developer/me", {{"Authorization", "Bearer " + token.substr(0, token.find('\n'))}});
+  REQUIRE(me);
+  CHECK(me->status == 200);
+  CHECK(testing::read_file(lock_file_of(db)) == std::to_string(server.pid()) + "\n");
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("database lock: released when the server stops or dies; the stale lock file is no obstacle") {
+  struct Case {
+    std::string name;
+    int signo;
+    int expected_code;
+  };
+  const std::vector<Case> cases = {{"SIGTERM", SIGTERM, 0}, {"SIGINT", SIGINT, 0}, {"SIGKILL", SIGKILL, 128 + SIGKILL}};
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    testing::TempDir dir;
+    const std::string db = dir.file("data.sqlite");
+    int first_pid = 0;
+    {
+      testing::Process first(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+      CHECK(healthy(start_and_wait(first)));
+      first_pid = first.pid();
+      first.signal(c.signo);
+      CHECK(first.wait(10s) == c.expected_code);
+    }
+    // Left behind with the old pid in it, and not in the way.
+    CHECK(testing::read_file(lock_file_of(db)) == std::to_string(first_pid) + "\n");
+    testing::Process next(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+    CHECK(healthy(start_and_wait(next)));
+    CHECK(testing::read_file(lock_file_of(db)) == std::to_string(next.pid()) + "\n");
+    next.signal(SIGTERM);
+    CHECK(next.wait(10s) == 0);
+  }
+}
+
+// Like the database lock, for the port: needs an HTTP library that does not set SO_REUSEPORT
+// on the listening socket (with it, both servers bind and the kernel splits the connections).
+TEST_CASE("database lock's counterpart for ports: a second server on a port in use exits 1") {
+  testing::TempDir dir;
+  testing::Process first(binary(), {"--db", dir.file("a.sqlite"), "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(first);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+
+  testing::Process second(binary(), {"--db", dir.file("b.sqlite"), "--listen", address});
+  if (second.wait_for_stderr("listening", 10s)) {
+    FAIL_CHECK("a second server listens on " << address << " next to the first");
+    second.signal(SIGTERM);
+  }
+  CHECK(second.wait(10s) == 1);
+  const std::string err = second.err();
+  CHECK(line_count(err) == 1);
+  CHECK_MESSAGE(err.starts_with("cobinar-phone: cannot listen on " + address), err);
+  CHECK(healthy(port));
+
+  first.signal(SIGTERM);
+  CHECK(first.wait(10s) == 0);
 }

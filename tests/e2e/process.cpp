@@ -85,18 +85,22 @@ Process::~Process() {
 
 void Process::signal(int signo) const { ::kill(pid_, signo); }
 
+bool Process::reaped() {
+  if (!exit_code_) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  // Everything the child wrote before exiting is read before anyone looks at out()/err().
+  if (out_reader_.joinable()) out_reader_.join();
+  if (err_reader_.joinable()) err_reader_.join();
+  return true;
+}
+
 std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
-  if (exit_code_) return exit_code_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      if (out_reader_.joinable()) out_reader_.join();
-      if (err_reader_.joinable()) err_reader_.join();
-      return exit_code_;
-    }
+    if (reaped()) return exit_code_;
     if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -106,11 +110,7 @@ bool Process::wait_for_stderr(const std::string& text, std::chrono::milliseconds
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (err().find(text) != std::string::npos) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return false;
-    }
+    if (reaped()) return err().find(text) != std::string::npos;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return false;

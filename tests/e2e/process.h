@@ -22,7 +22,7 @@ class Process {
   void signal(int signo) const;
   // The exit code, or nullopt if it has not exited within `timeout` (it is then killed).
   std::optional<int> wait(std::chrono::milliseconds timeout);
-  // Waits until stderr contains `text`; returns false on timeout or exit.
+  // Waits until stderr contains `text`; returns false on timeout or on exit without it.
   bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout);
 
   std::string out() const;
@@ -30,6 +30,9 @@ class Process {
   int pid() const { return pid_; }
 
  private:
+  // True once the child has exited (collecting its status and the rest of its output).
+  bool reaped();
+
   int pid_ = -1;
   std::optional<int> exit_code_;
   mutable std::mutex mutex_;

@@ -112,6 +112,7 @@ TEST_CASE("router: JSON bodies are parsed, and bad ones are 400 or 415") {
            {"{\"a\":", "application/json", "INVALID_ARGUMENT", 400},
            {"[1,2]", "application/json", "INVALID_ARGUMENT", 400},
            {"\"text\"", "application/json", "INVALID_ARGUMENT", 400},
+           {std::string("{\"a\":1}\0garbage", 16), "application/json", "INVALID_ARGUMENT", 400},
            {"a=1", "application/x-www-form-urlencoded", "UNSUPPORTED_MEDIA_TYPE", 415},
            {"{\"a\":1}", "text/plain", "UNSUPPORTED_MEDIA_TYPE", 415},
        }) {
