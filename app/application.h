@@ -1,6 +1,16 @@
 // The assembled server: the Runtime (key, store, services) plus routes and the HTTP edge.
 // Used by `main` and by the API tests, so both run exactly the same code. bind()/run() on one
 // thread, stop() from any thread.
+//
+// Every thread of a serving process, in one place:
+//   main            run(): the HTTP event loop (accepts, waits on idle connections, deadlines)
+//   HTTP workers    --threads of them (app/http/server.cpp): read, frame, dispatch, answer
+//   signals         commands.cpp: sigwait for SIGTERM/SIGINT, then stop()
+//   SQLite writer   storage/database.cpp: group commit of every write job
+//   checkpointer    storage/database.cpp: WAL checkpoints every 250 ms
+//   SMS delivery    core/delivery.cpp: one worker for queued SMS jobs
+//   webhooks        core/webhooks.cpp: --webhook-workers delivery threads (plus their fan-out)
+//   retention       core/periodic.h: the hourly purge
 #pragma once
 
 #include <functional>

@@ -251,6 +251,8 @@ class HttpServer::Impl {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  Clock::time_point last_refusal_log_{};  // event loop thread only
+  std::uint64_t refused_since_log_ = 0;
 
   std::mutex mutex_;  // connections_, each Connection's busy/timed_out, epoll re-arming
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
@@ -473,8 +475,15 @@ void HttpServer::Impl::refuse_over_capacity(int fd) {
     }
   }
   ::close(fd);
-  log_.warn("connection refused: at max-connections", {{"max_connections", options_.max_connections},
-                                                       {"request_id", request_id}});
+  // One line per second at most: a flood of refused clients must not flood the log too.
+  ++refused_since_log_;
+  const auto now = Clock::now();
+  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+    log_.warn("connections refused: at max-connections",
+              {{"max_connections", options_.max_connections}, {"refused", refused_since_log_}});
+    refused_since_log_ = 0;
+    last_refusal_log_ = now;
+  }
 }
 
 void HttpServer::Impl::hand_to_worker(Connection* connection) {
