@@ -172,6 +172,20 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   auto* token = cli.add_subcommand("token", "Print a fresh ID token for a developer (for scripts)")->fallthrough();
   token->add_option("--email", developer.email, "Email address")->required();
 
+  BackupArgs& backup_args = outcome.backup;
+  auto* backup = cli.add_subcommand("backup",
+                                    "Write a consistent, integrity-checked copy of --db to a new file (works while a "
+                                    "server runs); prints it as JSON")
+                     ->fallthrough();
+  backup->add_option("--out", backup_args.out, "The backup file to create (never overwritten)")->required();
+  backup->add_flag("--with-key", backup_args.with_key, "Also copy the key file to FILE.key (mode 0600)");
+  auto* restore = cli.add_subcommand("restore",
+                                     "Replace --db with a backup file (the server must be stopped); the old database "
+                                     "is kept as <db>.before-restore-<time>")
+                      ->fallthrough();
+  restore->add_option("--from", backup_args.from, "The backup file")->required();
+  restore->add_flag("--with-key", backup_args.with_key, "Also restore the key file from FILE.key");
+
   // Precedence is flag > environment > config file. CLI11 would let the file beat the
   // environment, so set variables are passed as leading flags that later real flags override.
   std::vector<std::string> args;
@@ -219,6 +233,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   if (create->parsed()) outcome.command = Command::kDeveloperCreate;
   if (set_plan->parsed()) outcome.command = Command::kDeveloperSetPlan;
   if (token->parsed()) outcome.command = Command::kToken;
+  if (backup->parsed()) outcome.command = Command::kBackup;
+  if (restore->parsed()) outcome.command = Command::kRestore;
   config.accounts.signup_open = signup == "open";
   config.otp.ttl = std::chrono::seconds(otp_ttl);
   config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);

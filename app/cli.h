@@ -11,7 +11,7 @@
 
 namespace app {
 
-enum class Command { kServe, kMigrate, kVersion, kDeveloperCreate, kDeveloperSetPlan, kToken };
+enum class Command { kServe, kMigrate, kVersion, kDeveloperCreate, kDeveloperSetPlan, kToken, kBackup, kRestore };
 
 // Arguments of the `developer ...` and `token` commands.
 struct DeveloperArgs {
@@ -21,10 +21,18 @@ struct DeveloperArgs {
   bool password_stdin = false;  // read the password from the first line of stdin
 };
 
+// Arguments of `backup --out FILE [--with-key]` and `restore --from FILE [--with-key]`.
+struct BackupArgs {
+  std::string out;        // backup: the new file
+  std::string from;       // restore: the backup file
+  bool with_key = false;  // also copy the key file (to/from FILE.key)
+};
+
 struct CliOutcome {
   Command command = Command::kServe;
   Config config;
   DeveloperArgs developer;
+  BackupArgs backup;
   std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
 };
 

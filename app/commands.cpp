@@ -3,12 +3,15 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <ctime>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "app/application.h"
 #include "app/http/render.h"
+#include "storage/backup.h"
 #include "storage/db_lock.h"
 
 namespace app {
@@ -142,6 +145,70 @@ int token(const Config& config, const DeveloperArgs& args) {
   });
 }
 
+nlohmann::ordered_json path_or_null(const std::optional<std::string>& path) {
+  return path ? nlohmann::ordered_json(*path) : nlohmann::ordered_json(nullptr);
+}
+
+// Takes no lock: the copy is one read transaction, which a running server does not notice.
+int backup(const Config& config, const BackupArgs& args) {
+  try {
+    const auto written = storage::backup_database(config.db_path, args.out,
+                                                  args.with_key ? std::optional(config.key_file_path()) : std::nullopt);
+    std::cout << nlohmann::ordered_json{{"backup", written.path},
+                                        {"bytes", written.bytes},
+                                        {"schemaVersion", written.schema_version},
+                                        {"integrity", "ok"},
+                                        {"key", path_or_null(written.key_path)}}
+                             .dump()
+              << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    print_failure(e.what());
+    return 1;
+  }
+}
+
+// "20261201T131606Z": the suffix of the files a restore keeps.
+std::string utc_stamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &parts);
+  return text;
+}
+
+int restore(const Config& config, const BackupArgs& args) {
+  try {
+    // Held until the end: no server starts on the database while it is being replaced.
+    std::optional<storage::DatabaseLock> lock;
+    try {
+      lock.emplace(storage::DatabaseLock::acquire(config.db_path));
+    } catch (const storage::LockError& e) {
+      const std::string reason = e.what();
+      if (reason.starts_with("cannot ")) throw;
+      throw storage::LockError("a server is running on '" + config.db_path + "'; stop it before restoring (" + reason + ")");
+    }
+    const auto restored = storage::restore_database(
+        args.from, config.db_path, args.with_key ? std::optional(config.key_file_path()) : std::nullopt, utc_stamp());
+    std::cout << nlohmann::ordered_json{{"restored", restored.db_path},
+                                        {"from", args.from},
+                                        {"bytes", restored.bytes},
+                                        {"schemaVersion", restored.schema_version},
+                                        {"integrity", "ok"},
+                                        {"previous", path_or_null(restored.previous)},
+                                        {"key", path_or_null(restored.key_path)},
+                                        {"previousKey", path_or_null(restored.previous_key)},
+                                        {"migrateOnStart", restored.schema_version < storage::latest_schema_version()}}
+                             .dump()
+              << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    print_failure(e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int run_command(const CliOutcome& outcome) {
@@ -155,6 +222,8 @@ int run_command(const CliOutcome& outcome) {
     case Command::kDeveloperCreate: return developer_create(outcome.config, outcome.developer);
     case Command::kDeveloperSetPlan: return developer_set_plan(outcome.config, outcome.developer);
     case Command::kToken: return token(outcome.config, outcome.developer);
+    case Command::kBackup: return backup(outcome.config, outcome.backup);
+    case Command::kRestore: return restore(outcome.config, outcome.backup);
     case Command::kVersion:
       std::cout << version_line() << "\n";
       return 0;

@@ -694,3 +694,244 @@ TEST_CASE("database lock's counterpart for ports: a second server on a port in u
   first.signal(SIGTERM);
   CHECK(first.wait(10s) == 0);
 }
+
+namespace {
+
+// Every project name the token's developer sees, following nextCursor.
+std::set<std::string> project_names(int port, const std::string& token) {
+  httplib::Client client("127.0.0.1", port);
+  std::set<std::string> names;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    auto listed = client.Get("/v1/projects?limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                             {{"Authorization", "Bearer " + token}});
+    REQUIRE(listed);
+    REQUIRE_MESSAGE(listed->status == 200, listed->body);
+    const auto body = nlohmann::json::parse(listed->body);
+    for (const auto& project : body["data"]) names.insert(project["name"].get<std::string>());
+    if (body["nextCursor"].is_null()) break;
+    cursor = body["nextCursor"].get<std::string>();
+  }
+  return names;
+}
+
+ino_t inode(const std::string& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return info.st_ino;
+}
+
+unsigned permissions(const std::string& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return info.st_mode & 0777;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+TEST_CASE("backup while the server writes; restore; every write acknowledged before the backup is there") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+  const auto created =
+      testing::run_binary(binary(), {"developer", "create", "--email", "ops@example.com", "--plan", "unlimited", "--db", db});
+  REQUIRE_MESSAGE(created.code == 0, created.err);
+  const auto token = testing::run_binary(binary(), {"token", "--email", "ops@example.com", "--db", db});
+  REQUIRE_MESSAGE(token.code == 0, token.err);
+  const std::string id_token = first_line(token.out);
+
+  // Creates projects p-1, p-2, ... one after another until told to stop.
+  std::mutex mutex;
+  std::condition_variable progressed;
+  std::vector<std::string> acknowledged;
+  std::string writer_failure;
+  std::atomic<bool> stop = false;
+  std::thread writer([&] {
+    httplib::Client client("127.0.0.1", port);
+    for (int i = 1; !stop; ++i) {
+      const std::string name = "p-" + std::to_string(i);
+      auto created_project = client.Post("/v1/projects", {{"Authorization", "Bearer " + id_token}},
+                                         nlohmann::json{{"name", name}}.dump(), "application/json");
+      std::lock_guard lock(mutex);
+      if (!created_project || created_project->status != 201) {
+        writer_failure = created_project ? created_project->body : "no answer";
+        progressed.notify_all();
+        return;
+      }
+      acknowledged.push_back(name);
+      progressed.notify_all();
+    }
+  });
+  std::vector<std::string> before_backup;
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(progressed.wait_for(lock, 30s, [&] { return acknowledged.size() >= 30 || !writer_failure.empty(); }));
+    before_backup = acknowledged;
+  }
+  const std::string backup_file = dir.file("backup.sqlite");
+  const auto backup = testing::run_binary(binary(), {"backup", "--db", db, "--out", backup_file, "--with-key"});
+  std::size_t after_backup = 0;
+  {
+    std::unique_lock lock(mutex);
+    // A few more writes after the backup: the server kept serving throughout.
+    REQUIRE(progressed.wait_for(lock, 30s, [&] { return acknowledged.size() >= before_backup.size() + 10 || !writer_failure.empty(); }));
+    after_backup = acknowledged.size();
+  }
+  stop = true;
+  writer.join();
+  REQUIRE_MESSAGE(writer_failure.empty(), writer_failure);
+  REQUIRE_MESSAGE(backup.code == 0, backup.err);
+  MESSAGE("projects acknowledged before the backup: " << before_backup.size() << ", soon after it: " << after_backup);
+
+  CHECK(line_count(backup.out) == 1);
+  const auto report = nlohmann::json::parse(backup.out);
+  CHECK(report["backup"] == backup_file);
+  CHECK(report["bytes"] == std::filesystem::file_size(backup_file));
+  CHECK(report["schemaVersion"].get<int>() >= 1);
+  CHECK(report["integrity"] == "ok");
+  CHECK(report["key"] == backup_file + ".key");
+  CHECK(permissions(backup_file) == 0600);
+  CHECK(permissions(backup_file + ".key") == 0600);
+  CHECK(testing::read_file(backup_file + ".key") == testing::read_file(db + ".key"));
+
+  server.signal(SIGTERM);
+  REQUIRE(server.wait(10s) == 0);
+
+  struct Target {
+    std::string name;
+    std::string db;
+    bool previous;  // a database was there and is kept
+  };
+  const std::vector<Target> targets = {
+      {"a fresh path on another machine, with the key", dir.file("elsewhere/data.sqlite"), false},
+      {"the same database, replaced", db, true},
+  };
+  std::filesystem::create_directory(dir.file("elsewhere"));
+  for (const auto& target : targets) {
+    CAPTURE(target.name);
+    const auto restored = testing::run_binary(binary(), {"restore", "--db", target.db, "--from", backup_file, "--with-key"});
+    REQUIRE_MESSAGE(restored.code == 0, restored.err);
+    CHECK(line_count(restored.out) == 1);
+    const auto outcome = nlohmann::json::parse(restored.out);
+    CHECK(outcome["restored"] == target.db);
+    CHECK(outcome["from"] == backup_file);
+    CHECK(outcome["schemaVersion"] == report["schemaVersion"]);
+    CHECK(outcome["key"] == target.db + ".key");
+    CHECK(permissions(target.db + ".key") == 0600);
+    if (target.previous) {
+      REQUIRE(outcome["previous"].is_string());
+      const std::string previous = outcome["previous"].get<std::string>();
+      CHECK(previous.starts_with(db + ".before-restore-"));
+      // The replaced database, with everything written after the backup, is kept.
+      SQLite::Database kept(previous, SQLite::OPEN_READONLY);
+      CHECK(kept.execAndGet("SELECT count(*) FROM projects").getInt() >= static_cast<int>(after_backup));
+    } else {
+      CHECK(outcome["previous"].is_null());
+    }
+
+    testing::Process again(binary(), {"--db", target.db, "--listen", "127.0.0.1:0"});
+    const int restored_port = start_and_wait(again);
+    // The token issued before the backup still verifies: the key came back too.
+    const auto names = project_names(restored_port, id_token);
+    for (const auto& name : before_backup) CHECK_MESSAGE(names.count(name) == 1, name);
+    CHECK(names.size() >= before_backup.size());
+    CHECK(names.size() <= after_backup);
+    // One commit's view: the projects are exactly p-1 ... p-N.
+    for (std::size_t i = 1; i <= names.size(); ++i) CHECK(names.count("p-" + std::to_string(i)) == 1);
+    again.signal(SIGTERM);
+    CHECK(again.wait(10s) == 0);
+  }
+}
+
+TEST_CASE("restore refuses while a server runs on the database, which stays untouched") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  REQUIRE(testing::run_binary(binary(), {"migrate", "--db", db}).code == 0);
+  const auto backup = testing::run_binary(binary(), {"backup", "--db", db, "--out", dir.file("b.sqlite")});
+  REQUIRE_MESSAGE(backup.code == 0, backup.err);
+
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+  const ino_t before = inode(db);
+  const auto refused = testing::run_binary(binary(), {"restore", "--from", dir.file("b.sqlite"), "--db", db});
+  CHECK(refused.code == 1);
+  CHECK(refused.out.empty());
+  CHECK(line_count(refused.err) == 1);
+  CHECK_MESSAGE(refused.err.starts_with("cobinar-phone: a server is running on '" + db + "'"), refused.err);
+  CHECK(inode(db) == before);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = entry.path().filename().string();
+    CHECK_MESSAGE((name.find("before-restore") == std::string::npos && name.find(".tmp-") == std::string::npos), name);
+  }
+  httplib::Client client("127.0.0.1", port);
+  auto health = client.Get("/v1/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+
+  // Stopped: the same restore goes through.
+  const auto restored = testing::run_binary(binary(), {"restore", "--from", dir.file("b.sqlite"), "--db", db});
+  CHECK_MESSAGE(restored.code == 0, restored.err);
+  CHECK(inode(db) != before);
+}
+
+TEST_CASE("backup and restore refusals: exit 1, one line, nothing overwritten or created") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  REQUIRE(testing::run_binary(binary(), {"migrate", "--db", db}).code == 0);
+  testing::write_file(dir.file("taken.sqlite"), "keep me");
+  testing::write_file(dir.file("k.sqlite.key"), "keep me");
+  testing::write_file(dir.file("text.sqlite"), "not a database at all, just some words in a file....");
+  testing::write_file(db + ".key", std::string(64, 'a') + "\n");
+  REQUIRE(testing::run_binary(binary(), {"backup", "--db", db, "--out", dir.file("newer.sqlite")}).code == 0);
+  {
+    SQLite::Database newer(dir.file("newer.sqlite"), SQLite::OPEN_READWRITE);
+    newer.exec("PRAGMA user_version = 999");
+  }
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string expected;
+    int code = 1;
+  };
+  const std::vector<Case> cases = {
+      {"backup over an existing file", {"backup", "--db", db, "--out", dir.file("taken.sqlite")}, "already exists"},
+      {"backup onto the database", {"backup", "--db", db, "--out", db}, "is the database itself"},
+      {"backup of a missing database", {"backup", "--db", dir.file("none.sqlite"), "--out", dir.file("n.sqlite")},
+       "does not exist"},
+      {"backup key over an existing file", {"backup", "--db", db, "--out", dir.file("k.sqlite"), "--with-key"},
+       "already exists"},
+      {"backup without --out", {"backup", "--db", db}, "--out", 2},
+      {"restore of a missing file", {"restore", "--db", db, "--from", dir.file("none.sqlite")}, "does not exist"},
+      {"restore of a non-database", {"restore", "--db", db, "--from", dir.file("text.sqlite")}, "text.sqlite"},
+      {"restore of a newer schema", {"restore", "--db", db, "--from", dir.file("newer.sqlite")}, "newer cobinar-phone"},
+      {"restore without the backup's key", {"restore", "--db", db, "--from", dir.file("newer.sqlite"), "--with-key"},
+       "newer.sqlite.key"},
+  };
+  std::set<std::string> files_before;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) files_before.insert(entry.path().string());
+  const ino_t database = inode(db);
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const auto result = testing::run_binary(binary(), c.args);
+    CHECK(result.code == c.code);
+    CHECK(result.out.empty());
+    CHECK(line_count(result.err) == 1);
+    CHECK(result.err.starts_with("cobinar-phone: "));
+    CHECK_MESSAGE(result.err.find(c.expected) != std::string::npos, result.err);
+    std::set<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      // restore takes the database lock, whose file stays (by design).
+      if (!entry.path().string().ends_with(".lock")) files.insert(entry.path().string());
+    }
+    CHECK(files == files_before);
+    CHECK(inode(db) == database);
+  }
+  CHECK(testing::read_file(dir.file("taken.sqlite")) == "keep me");
+  CHECK(testing::read_file(dir.file("k.sqlite.key")) == "keep me");
+}
