@@ -17,7 +17,7 @@
 namespace app {
 
 struct Config {
-  std::string db_path = "cobinar.sqlite";
+  std::string db_path = "data.sqlite";
   std::string key_file;  // empty = "<db_path>.key"
   LogFormat log_format = LogFormat::kText;
   storage::Durability durability = storage::Durability::kFull;

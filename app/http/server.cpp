@@ -155,6 +155,38 @@ std::string tls_error_text() {
 
 }  // namespace
 
+std::string loggable_path(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view segment = path.substr(start, end - start);
+    std::size_t digits = 0;
+    bool phone_like = !segment.empty();
+    for (char c : segment) {
+      if (c >= '0' && c <= '9') ++digits;
+      else if (c != '+' && c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') phone_like = false;
+    }
+    if (phone_like && digits >= 8) {
+      // Keep the country-code end and the last three digits: enough to tell numbers apart in
+      // a log, not enough to call anyone.
+      std::size_t seen = 0;
+      for (char c : segment) {
+        const bool digit = c >= '0' && c <= '9';
+        out += digit && seen >= 2 && seen + 3 < digits ? '*' : c;
+        if (digit) ++seen;
+      }
+    } else {
+      out += segment;
+    }
+    if (end == path.size()) break;
+    out += '/';
+    start = end + 1;
+  }
+  return out;
+}
+
 bool is_valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
@@ -845,8 +877,9 @@ void HttpServer::Impl::log_request(const std::string& method, const std::string&
                                    Clock::time_point started, const std::string& request_id, const std::string& remote) {
   const double duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   // The path only: never the query string or headers, where credentials could travel.
+  // Phone numbers in paths (/v1/users/{phone}) are masked: the log is not an identity store.
   log_.info("request", {{"method", method},
-                        {"path", path},
+                        {"path", loggable_path(path)},
                         {"status", status},
                         {"duration_ms", std::round(duration_ms * 1000) / 1000},
                         {"request_id", request_id},

@@ -66,4 +66,9 @@ class HttpServer {
 // A valid incoming x-request-id (1–128 of [A-Za-z0-9._:-]).
 bool is_valid_request_id(std::string_view id);
 
+// The path as the access log shows it: a segment that looks like a phone number (8+ digits with
+// only + space - . ( ) around them) keeps its first two and last three digits, the rest are '*':
+// /v1/users/+442012345678 -> /v1/users/+44*******678.
+std::string loggable_path(std::string_view path);
+
 }  // namespace app::http

@@ -38,8 +38,8 @@ TEST_CASE("serve is the default command with documented defaults") {
   REQUIRE_FALSE(parsed.outcome.exit_code.has_value());
   CHECK(parsed.outcome.command == app::Command::kServe);
   const auto& config = parsed.outcome.config;
-  CHECK(config.db_path == "cobinar.sqlite");
-  CHECK(config.key_file_path() == "cobinar.sqlite.key");
+  CHECK(config.db_path == "data.sqlite");
+  CHECK(config.key_file_path() == "data.sqlite.key");
   CHECK(config.http.host == "127.0.0.1");
   CHECK(config.http.port == 8080);
   CHECK(config.durability == storage::Durability::kFull);

@@ -13,6 +13,25 @@ TEST_CASE("percent-decoding decodes escapes and refuses broken ones") {
   CHECK_FALSE(percent_decode("%zz").has_value());
 }
 
+TEST_CASE("access-log paths mask phone numbers") {
+  using app::http::loggable_path;
+  struct Case {
+    std::string path, logged;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"/v1/users/+442012345678", "/v1/users/+44*******678"},
+           {"/v1/users/+999 482 918 102", "/v1/users/+99* *** *** 102"},
+           {"/v1/users/442012345678/x", "/v1/users/44*******678/x"},
+           {"/v1/health", "/v1/health"},
+           {"/v1/otp/01a231e0-0a6f-7000-8a98-8e6e32b41332", "/v1/otp/01a231e0-0a6f-7000-8a98-8e6e32b41332"},
+           {"/v1/users/1234567", "/v1/users/1234567"},
+           {"/", "/"},
+       }) {
+    CAPTURE(c.path);
+    CHECK(loggable_path(c.path) == c.logged);
+  }
+}
+
 TEST_CASE("incoming request ids are echoed only when well-formed") {
   using app::http::is_valid_request_id;
   CHECK(is_valid_request_id("abc-123_x.y:z"));
