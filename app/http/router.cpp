@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/http/error_mapping.h"
+#include "app/http/wire.h"
 
 namespace app::http {
 
@@ -46,12 +47,6 @@ bool carries_body(const httplib::Request& request) {
                                    request.get_header_value("Content-Length") != "0");
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -64,7 +59,7 @@ std::optional<std::string> percent_decode(std::string_view text) {
       continue;
     }
     if (i + 2 >= text.size()) return std::nullopt;
-    const int hi = hex_digit(text[i + 1]), lo = hex_digit(text[i + 2]);
+    const int hi = wire::hex_value(text[i + 1]), lo = wire::hex_value(text[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out += static_cast<char>(hi << 4 | lo);
     i += 2;

@@ -94,13 +94,6 @@ const std::string& http_date() {
   return cached;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded decoding of one query component ('+' is a space).
 std::string decode_query_component(std::string_view text) {
   std::string out;
@@ -108,8 +101,9 @@ std::string decode_query_component(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(text[i + 1]) << 4 | hex_digit(text[i + 2]));
+    } else if (text[i] == '%' && i + 2 < text.size() && wire::hex_value(text[i + 1]) >= 0 &&
+               wire::hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(wire::hex_value(text[i + 1]) << 4 | wire::hex_value(text[i + 2]));
       i += 2;
     } else {
       out += text[i];
@@ -288,7 +282,6 @@ class HttpServer::Impl {
 
   std::mutex mutex_;  // connections_, each Connection's busy/timed_out, epoll re-arming
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
-  std::size_t busy_count_ = 0;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
@@ -523,7 +516,6 @@ void HttpServer::Impl::hand_to_worker(Connection* connection) {
     std::lock_guard lock(mutex_);
     if (connection->busy) return;
     connection->busy = true;
-    ++busy_count_;
   }
   {
     std::lock_guard lock(queue_mutex_);
@@ -592,7 +584,6 @@ void HttpServer::Impl::work() {
 void HttpServer::Impl::finish(Connection* c, Outcome outcome) {
   std::lock_guard lock(mutex_);
   c->busy = false;
-  --busy_count_;
   if (outcome == Outcome::kClose || (stopping_ && is_between_requests(*c))) {
     connections_.erase(c);
     return;

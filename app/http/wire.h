@@ -80,6 +80,8 @@ class ChunkedDecoder {
 bool is_token(std::string_view text);
 // A syntactically valid Host value: reg-name, IPv4 or [IPv6], with an optional :port.
 bool is_valid_host(std::string_view host);
+// The value of a hexadecimal digit (either case), or -1.
+int hex_value(char c);
 // Case-insensitive ASCII equality.
 bool iequals(std::string_view a, std::string_view b);
 
