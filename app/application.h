@@ -10,10 +10,14 @@
 //   checkpointer    storage/database.cpp: WAL checkpoints every 250 ms
 //   SMS delivery    core/delivery.cpp: one worker for queued SMS jobs
 //   webhooks        core/webhooks.cpp: --webhook-workers delivery threads (plus their fan-out)
-//   retention       core/periodic.h: the hourly purge
+//   retention       core/periodic.h: the hourly purge of old history, expired refresh tokens
+//                   and stale phone-failure rows
+//   expiry          core/periodic.h: every 20 s, closes pending requests past their TTL
+//                   (status expired, code hash erased)
 #pragma once
 
 #include <functional>
+#include <chrono>
 #include <memory>
 
 #include "app/config.h"
@@ -34,6 +38,9 @@ struct Environment {
   std::function<bool()> storage_probe = nullptr;
 };
 
+// Pending requests past their TTL lose their code hash within this long.
+inline constexpr std::chrono::seconds kExpirySweepInterval{20};
+
 class Application {
  public:
   // Opens everything; throws http::StartupError with a one-line reason.
@@ -44,6 +51,9 @@ class Application {
   // Starts the background workers (delivery, retention) and serves until stop().
   void run();
   void stop() { server_->stop(); }
+  // SIGHUP: re-reads the TLS certificate and key and the Firebase certificate file, keeps every
+  // connection, and logs what it reloaded (or why it kept the old ones). Thread-safe.
+  void reload();
 
   Runtime& runtime() { return runtime_; }
   storage::Database& database() { return runtime_.database(); }
@@ -56,6 +66,7 @@ class Application {
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<core::PeriodicTask> retention_;
+  std::unique_ptr<core::PeriodicTask> expiry_;
 };
 
 }  // namespace app

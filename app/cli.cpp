@@ -122,7 +122,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       ->check(CLI::Range(1, 100000000));
   add("retention-days", config.retention_days, "Delete OTP requests, inbox messages and events older than this")
       ->check(CLI::Range(1, 36500));
-  add("sms-driver", config.otp.sms_driver, "Delivery for real numbers of live apps: inbox, http or exec")
+  add("sms-driver", config.otp.sms_driver, "Delivery for real numbers of live apps: http or exec (a gateway), or inbox (kept in the server, for sandboxes); unset: such sends answer 503 SMS_NOT_CONFIGURED")
       ->check(CLI::IsMember({"inbox", "http", "exec"}));
   add("sms-template", config.otp.message_template, "The message; placeholders {code} {app} {minutes}");
   add("sms-http-url", config.sms_http.url, "http driver: gateway URL; {phone} {message} {code} {app} are URL-encoded");

@@ -32,9 +32,13 @@ int serve(const Config& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   sigaddset(&signals, SIGUSR1);  // internal: wakes the signal thread when serving ends otherwise
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (ulimit -f) then shows as a failed write the health report names, not
+  // as a silent kill.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   // Declared first so it is released last, after the database is closed.
   std::optional<storage::DatabaseLock> lock;
@@ -51,11 +55,18 @@ int serve(const Config& config) {
   }
 
   std::thread signal_thread([&] {
-    int received = 0;
-    sigwait(&signals, &received);
-    if (received != SIGUSR1) {
-      log.info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      application->stop();
+    while (true) {
+      int received = 0;
+      sigwait(&signals, &received);
+      if (received == SIGHUP) {
+        application->reload();
+        continue;
+      }
+      if (received != SIGUSR1) {
+        log.info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        application->stop();
+      }
+      return;
     }
   });
 
@@ -63,6 +74,10 @@ int serve(const Config& config) {
                          {"scheme", config.http.tls_cert.empty() ? "http" : "https"},
                          {"db", config.db_path},
                          {"version", COBINAR_VERSION}});
+  if (config.otp.sms_driver.empty()) {
+    log.warn("live SMS delivery is not configured: a live application's send to a real number answers 503 "
+             "SMS_NOT_CONFIGURED; set --sms-driver http or exec (or inbox for a sandbox)");
+  }
   application->run();
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();

@@ -45,9 +45,23 @@ std::map<std::string, std::shared_ptr<core::SmsDriver>> make_drivers(const Confi
 
 }  // namespace
 
-std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock) {
+std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock,
+                                                 core::ComponentMonitor* monitor) {
+  storage::DatabaseOptions options{config.db_path, config.durability};
+  if (monitor != nullptr) {
+    options.report = [monitor](std::string_view component, std::string_view kind, std::string_view reason) {
+      if (kind.empty()) {
+        monitor->recovered(component);
+      } else {
+        // A writer that cannot commit is a server that cannot do its job; a checkpointer that
+        // fails only lets the WAL grow (the writer checkpoints a long one itself).
+        monitor->failed(component, kind, reason,
+                        component == "writer" ? core::Impact::kDegraded : core::Impact::kDependency);
+      }
+    };
+  }
   try {
-    return storage::Database::open({config.db_path, config.durability}, core::format_timestamp(clock.now()));
+    return storage::Database::open(options, core::format_timestamp(clock.now()));
   } catch (const std::exception& e) {
     throw http::StartupError(e.what());
   }
@@ -59,7 +73,8 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
       random_(random),
       plans_(make_plans(config_)),
       key_(open_server_key(config_, random_)),
-      database_(open_database(config_, clock_)) {
+      monitor_(clock_),
+      database_(open_database(config_, clock_, &monitor_)) {
   check_firebase(config_.tokens);
   tokens_ = std::make_unique<core::TokenService>(clock_, key_, config_.tokens);
   accounts_ = std::make_unique<core::AccountService>(*database_, clock_, random_, key_, *tokens_, plans_,
@@ -67,11 +82,11 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   projects_ = std::make_unique<core::ProjectService>(*database_, clock_, random_, plans_);
   applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_);
   delivery_ = std::make_unique<core::DeliveryWorker>(*database_, clock_, key_, make_drivers(config_),
-                                                     config_.sms_delivery);
+                                                     config_.sms_delivery, &monitor_);
   webhook_transport_ = delivery::make_webhook_transport(
       {config_.webhooks.allow_http, config_.webhooks.allow_private, config_.webhooks.timeout});
   webhook_engine_ = std::make_unique<core::WebhookEngine>(*database_, clock_, random_, *applications_,
-                                                          *webhook_transport_, config_.webhooks);
+                                                          *webhook_transport_, config_.webhooks, &monitor_);
   webhooks_ = std::make_unique<core::WebhookService>(*database_, clock_, random_, *webhook_engine_);
   otp_ = std::make_unique<core::OtpService>(*database_, clock_, random_, key_, config_.otp,
                                             [worker = delivery_.get()] { worker->wake(); },

@@ -14,6 +14,7 @@
 #include "core/projects.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/monitor.h"
 #include "core/plans.h"
 #include "core/random.h"
 #include "core/tokens.h"
@@ -22,7 +23,9 @@
 namespace app {
 
 // Opens and migrates the database alone (the `migrate` command); throws http::StartupError.
-std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock);
+// `monitor`, if given, hears the failures of the store's own threads.
+std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock,
+                                                 core::ComponentMonitor* monitor = nullptr);
 
 class Runtime {
  public:
@@ -42,6 +45,9 @@ class Runtime {
   core::WebhookEngine& webhook_engine() { return *webhook_engine_; }
   core::WebhookService& webhooks() { return *webhooks_; }
   core::AnalyticsService& analytics() { return *analytics_; }
+  core::TokenService& tokens() { return *tokens_; }
+  // What the background components report (the server gives it a log sink).
+  core::ComponentMonitor& monitor() { return monitor_; }
 
  private:
   Config config_;
@@ -49,6 +55,7 @@ class Runtime {
   core::Random& random_;
   core::PlanCatalog plans_;
   core::ServerKey key_;
+  core::ComponentMonitor monitor_;
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<core::TokenService> tokens_;
   std::unique_ptr<core::AccountService> accounts_;

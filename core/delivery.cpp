@@ -6,13 +6,13 @@ namespace core {
 
 DeliveryWorker::DeliveryWorker(storage::Database& db, const Clock& clock, const ServerKey& key,
                                std::map<std::string, std::shared_ptr<SmsDriver>> drivers, DeliveryOptions options,
-                               DiagnosticLog log)
+                               ComponentMonitor* monitor)
     : db_(db),
       clock_(clock),
       message_key_(key.derive("sms-msg")),
       drivers_(std::move(drivers)),
       options_(std::move(options)),
-      log_(std::move(log)) {}
+      monitor_(monitor) {}
 
 DeliveryWorker::~DeliveryWorker() { stop(); }
 
@@ -38,12 +38,21 @@ void DeliveryWorker::wake() {
 }
 
 void DeliveryWorker::loop() {
+  try {
+    serve();
+  } catch (...) {
+    // Not expected (every pass catches its own errors); the health report must show it.
+    if (monitor_) monitor_->failed("sms", "died", "the SMS delivery worker stopped", Impact::kDegraded);
+  }
+}
+
+void DeliveryWorker::serve() {
   while (true) {
     try {
       while (run_due() > 0) {
       }
     } catch (const std::exception& e) {
-      if (log_) log_("sms delivery pass failed", e.what());
+      if (monitor_) monitor_->failed("sms", "pass_failed", e.what());
     }
     std::unique_lock lock(mutex_);
     // Polls at least once a second: retries come due by the clock, which nobody signals.
@@ -93,7 +102,14 @@ int DeliveryWorker::run_due() {
       storage::sms_jobs::update(c, job);
       if (job.status != "queued") storage::otp::set_delivery_status(c, job.request_id, job.status);
     });
-    if (!outcome.sent && log_) log_("sms delivery attempt failed", "request " + job.request_id + ": " + outcome.error);
+    if (monitor_) {
+      // The reason names the driver's problem, never the phone or the code.
+      if (outcome.sent) {
+        monitor_->recovered("sms");
+      } else {
+        monitor_->failed("sms", "delivery_failed", job.driver + " driver: " + outcome.error);
+      }
+    }
   }
   return static_cast<int>(jobs.size());
 }

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/monitor.h"
 #include "storage/database.h"
 
 namespace core {
@@ -45,13 +46,11 @@ struct DeliveryOptions {
   int batch = 32;
 };
 
-using DiagnosticLog = std::function<void(const std::string& message, const std::string& detail)>;
-
 class DeliveryWorker {
  public:
   DeliveryWorker(storage::Database& db, const Clock& clock, const ServerKey& key,
                  std::map<std::string, std::shared_ptr<SmsDriver>> drivers, DeliveryOptions options,
-                 DiagnosticLog log = nullptr);
+                 ComponentMonitor* monitor = nullptr);
   ~DeliveryWorker();
 
   void start();
@@ -63,13 +62,14 @@ class DeliveryWorker {
 
  private:
   void loop();
+  void serve();
 
   storage::Database& db_;
   const Clock& clock_;
   ServerKey::Bytes message_key_;
   std::map<std::string, std::shared_ptr<SmsDriver>> drivers_;
   DeliveryOptions options_;
-  DiagnosticLog log_;
+  ComponentMonitor* monitor_;
   std::mutex mutex_;
   std::condition_variable wakeup_;
   bool stopping_ = false;

@@ -20,6 +20,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kRateLimited: return "RATE_LIMITED";
     case ErrorCode::kInternal: return "INTERNAL";
     case ErrorCode::kUnavailable: return "UNAVAILABLE";
+    case ErrorCode::kSmsNotConfigured: return "SMS_NOT_CONFIGURED";
   }
   return "INTERNAL";
 }

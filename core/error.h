@@ -27,6 +27,7 @@ enum class ErrorCode {
   kRateLimited,
   kInternal,
   kUnavailable,
+  kSmsNotConfigured,
 };
 
 // The wire name of a code, e.g. "INVALID_ARGUMENT".

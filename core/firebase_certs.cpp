@@ -58,4 +58,11 @@ std::shared_ptr<EVP_PKEY> FirebaseCertificates::key(const std::string& kid) {
   return it == keys_->end() ? nullptr : it->second;
 }
 
+std::size_t FirebaseCertificates::reload() {
+  std::lock_guard lock(mutex_);
+  loaded_stamp_.clear();
+  reload_if_changed();
+  return keys_->size();
+}
+
 }  // namespace core

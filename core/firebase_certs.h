@@ -18,6 +18,9 @@ class FirebaseCertificates {
 
   // The public key named `kid`, or null (unknown kid, unreadable or malformed file).
   std::shared_ptr<EVP_PKEY> key(const std::string& kid);
+  // Reads the file again now, changed or not (SIGHUP); returns how many keys it holds
+  // (0 when it is missing or malformed, which the caller reports).
+  std::size_t reload();
 
  private:
   using KeySet = std::map<std::string, std::shared_ptr<EVP_PKEY>>;

@@ -55,6 +55,9 @@ void close_request(SQLite::Database& c, storage::OtpRow& row, const std::string&
   storage::sms_jobs::erase_message(c, row.id);
 }
 
+// failure_reason of a request the expiry sweep closed before anyone tried to verify it.
+constexpr char kExpiredUnseen[] = "expired_unseen";
+
 bool locked(const std::optional<storage::PhoneFailures>& failures, const std::string& now) {
   return failures && failures->locked_until && *failures->locked_until > now;
 }
@@ -98,6 +101,14 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
     if (!phone) fields.reject("phone", phone_problem(*raw_phone));
   }
   if (!fields.ok()) return fields.error();
+  const bool test_app = app.environment == "test";
+  const bool to_inbox = test_app || is_virtual_phone(*phone) || options_.sms_driver == "inbox";
+  if (!to_inbox && options_.sms_driver.empty()) {
+    return Error{ErrorCode::kSmsNotConfigured,
+                 "This server has no SMS delivery for real numbers: start it with --sms-driver http or exec "
+                 "(or --sms-driver inbox to keep codes in the inbox on purpose).",
+                 nullptr};
+  }
 
   // A request refused by one limit must not use up the other.
   if (auto wait = send_by_app_.acquire(app.id)) return rate_limited(*wait, "codes sent by this application");
@@ -108,8 +119,6 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
-  const bool test_app = app.environment == "test";
-  const bool to_inbox = test_app || is_virtual_phone(*phone) || options_.sms_driver == "inbox";
   const std::string code = [&] {
     char digits[8];
     std::snprintf(digits, sizeof digits, "%06u", random_.uniform(1'000'000));
@@ -182,7 +191,17 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     if (row.status == "verified") {
       return {Error{ErrorCode::kOtpAlreadyVerified, "This code was already verified.", nullptr}, row};
     }
-    if (row.status == "expired") return {Error{ErrorCode::kOtpExpired, "This code has expired.", nullptr}, row};
+    if (row.status == "expired") {
+      if (row.failure_reason == kExpiredUnseen) {
+        // The sweep closed it; otp.expired still marks the first verify after the TTL (SPEC §9).
+        row.failure_reason.reset();
+        row.updated_at = now;
+        storage::otp::update(c, row);
+        emit(c, clock_, random_, "otp.expired", row.developer_id, app.id, row.id, row.phone, "expired",
+             {{"expiredAt", row.expires_at}});
+      }
+      return {Error{ErrorCode::kOtpExpired, "This code has expired.", nullptr}, row};
+    }
     if (row.status == "failed") {
       return {Error{ErrorCode::kOtpFailed,
                     row.failure_reason == "superseded" ? "A newer code was sent; this one is no longer valid."
@@ -333,12 +352,30 @@ Result<Identity> OtpService::identity(const std::string& developer_id, const std
 
 int OtpService::purge_history(std::chrono::days retention) {
   const std::string cutoff = format_timestamp(clock_.now() - retention);
+  const std::string now = format_timestamp(clock_.now());
   int total = 0;
   // Small batches, each its own transaction, so requests are never held up for long.
   while (true) {
-    const int removed = db_.write([&](SQLite::Database& c) { return storage::retention::purge(c, cutoff, 500); });
+    const int removed = db_.write([&](SQLite::Database& c) {
+      return storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, 500);
+    });
     total += removed;
     if (removed == 0) break;
+  }
+  return total;
+}
+
+int OtpService::expire_overdue() {
+  int total = 0;
+  while (true) {
+    const std::string now = format_timestamp(clock_.now());
+    const int closed = db_.write([&](SQLite::Database& c) {
+      auto rows = storage::otp::pending_expired(c, now, 500);
+      for (auto& row : rows) close_request(c, row, "expired", kExpiredUnseen, now);
+      return static_cast<int>(rows.size());
+    });
+    total += closed;
+    if (closed < 500) break;
   }
   return total;
 }

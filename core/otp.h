@@ -25,7 +25,7 @@ struct OtpOptions {
   int phone_send_limit = 3;                   // --phone-send-limit, per phone and application per 10 min
   int phone_failure_limit = 15;               // --phone-failure-limit, consecutive wrong codes
   std::chrono::seconds phone_lock{3600};      // how long the phone is locked after that
-  std::string sms_driver = "inbox";           // --sms-driver for real numbers of live apps
+  std::string sms_driver;                     // --sms-driver for real numbers of live apps; empty = none
   std::string message_template = "{code} is your {app} verification code. It expires in {minutes} minutes.";
 };
 
@@ -83,6 +83,10 @@ class OtpService {
 
   // Deletes history older than the retention period, in small batches; returns rows removed.
   int purge_history(std::chrono::days retention);
+  // Closes pending requests past their TTL: status `expired`, code hash, inbox text and queued
+  // message erased (SPEC §7). No event: otp.expired marks the first verify after the TTL.
+  // Returns how many were closed.
+  int expire_overdue();
 
   const OtpOptions& options() const { return options_; }
 

@@ -116,4 +116,9 @@ Result<VerifiedToken> TokenService::verify_firebase(const DecodedJwt& jwt) const
   return verified;
 }
 
+std::optional<std::size_t> TokenService::reload_firebase_certs() {
+  if (!firebase_certs_) return std::nullopt;
+  return firebase_certs_->reload();
+}
+
 }  // namespace core

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -47,6 +48,9 @@ class TokenService {
 
   std::chrono::seconds lifetime() const { return options_.lifetime; }
   const TokenOptions& options() const { return options_; }
+  // Re-reads --firebase-certs now (SIGHUP); the number of keys it holds, or nullopt when
+  // Firebase tokens are not accepted.
+  std::optional<std::size_t> reload_firebase_certs();
 
  private:
   Result<VerifiedToken> verify_local(const DecodedJwt& jwt) const;

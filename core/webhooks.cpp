@@ -110,14 +110,14 @@ WebhookSignatures sign_webhook(const std::vector<std::string>& secrets, const st
 // Engine
 
 WebhookEngine::WebhookEngine(storage::Database& db, const Clock& clock, Random& random, ApplicationService& applications,
-                             WebhookTransport& transport, WebhookOptions options, DiagnosticLog log)
+                             WebhookTransport& transport, WebhookOptions options, ComponentMonitor* monitor)
     : db_(db),
       clock_(clock),
       random_(random),
       applications_(applications),
       transport_(transport),
       options_(std::move(options)),
-      log_(std::move(log)) {}
+      monitor_(monitor) {}
 
 WebhookEngine::~WebhookEngine() { stop(); }
 
@@ -146,6 +146,15 @@ void WebhookEngine::wake() {
 }
 
 void WebhookEngine::loop() {
+  try {
+    serve();
+  } catch (...) {
+    // Not expected (every pass catches its own errors); the health report must show it.
+    if (monitor_) monitor_->failed("webhooks", "died", "a webhook delivery worker stopped", Impact::kDegraded);
+  }
+}
+
+void WebhookEngine::serve() {
   while (true) {
     std::uint64_t seen = 0;
     {
@@ -162,7 +171,7 @@ void WebhookEngine::loop() {
         if (stopping_) return;
       }
     } catch (const std::exception& e) {
-      if (log_) log_("webhook pass failed", e.what());
+      if (monitor_) monitor_->failed("webhooks", "pass_failed", e.what());
     }
     std::unique_lock lock(mutex_);
     // Polls every second: retries come due by the clock, which nobody signals.
@@ -290,7 +299,14 @@ storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry
       }
     }
   });
-  if (!ok && log_) log_("webhook delivery failed", "delivery " + row.id + ": " + row.last_error.value_or(""));
+  if (monitor_) {
+    // A receiver that fails is its owner's business, but the operator sees that deliveries fail.
+    if (ok) {
+      monitor_->recovered("webhooks");
+    } else {
+      monitor_->failed("webhooks", "delivery_failed", "webhook " + webhook->id + ": " + row.last_error.value_or(""));
+    }
+  }
   return row;
 }
 

@@ -14,6 +14,7 @@
 #include "core/accounts.h"
 #include "core/applications.h"
 #include "core/delivery.h"
+#include "core/monitor.h"
 #include "core/pagination.h"
 #include "core/validation.h"
 #include "storage/database.h"
@@ -100,7 +101,7 @@ struct TestDelivery {
 class WebhookEngine {
  public:
   WebhookEngine(storage::Database& db, const Clock& clock, Random& random, ApplicationService& applications,
-                WebhookTransport& transport, WebhookOptions options, DiagnosticLog log = nullptr);
+                WebhookTransport& transport, WebhookOptions options, ComponentMonitor* monitor = nullptr);
   ~WebhookEngine();
 
   void start();
@@ -118,6 +119,7 @@ class WebhookEngine {
 
  private:
   void loop();
+  void serve();
 
   storage::Database& db_;
   const Clock& clock_;
@@ -125,7 +127,7 @@ class WebhookEngine {
   ApplicationService& applications_;
   WebhookTransport& transport_;
   WebhookOptions options_;
-  DiagnosticLog log_;
+  ComponentMonitor* monitor_;
   std::mutex mutex_;
   std::mutex fan_out_mutex_;
   std::condition_variable wakeup_;

@@ -94,6 +94,28 @@ Database::~Database() {
 }
 
 namespace {
+
+// Errors that mean the store cannot write at all (rather than one job's own mistake).
+bool is_store_failure(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const SQLite::Exception& e) {
+    switch (e.getErrorCode() & 0xff) {
+      case SQLITE_IOERR:
+      case SQLITE_FULL:
+      case SQLITE_READONLY:
+      case SQLITE_CANTOPEN:
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+        return true;
+      default:
+        return false;
+    }
+  } catch (...) {
+    return false;
+  }
+}
+
 // Set on the writer thread, so a write() from inside a job joins the running transaction.
 thread_local bool on_writer_thread = false;
 }  // namespace
@@ -151,14 +173,17 @@ void Database::writer_loop() {
       batch_error = std::current_exception();
       writer_->tryExec("ROLLBACK");
     }
+    std::exception_ptr store_error = batch_error && is_store_failure(batch_error) ? batch_error : nullptr;
     {
       std::lock_guard lock(queue_mutex_);
       for (WriteJob* job : batch) {
+        if (!store_error && job->error && is_store_failure(job->error)) store_error = job->error;
         if (batch_error && !job->error) job->error = batch_error;
         job->done = true;
         job->answered.notify_one();
       }
     }
+    if (store_error || writer_failing_) report_writer(store_error);
     if (wal_frames_ >= kWalRestartFrames) {
       // Finish right after a background pass, when little is left to copy and sync (with
       // synchronous=NORMAL the first sync of a long WAL stalled the writer 10-20 ms).
@@ -172,6 +197,24 @@ void Database::writer_loop() {
         }
       }
     }
+  }
+}
+
+void Database::report_writer(std::exception_ptr error) {
+  writer_failing_ = error != nullptr;
+  if (!options_.report) return;
+  if (!error) {
+    options_.report("writer", "", "");
+    return;
+  }
+  try {
+    std::rethrow_exception(error);
+  } catch (const SQLite::Exception& e) {
+    options_.report("writer", "commit_failed", std::string(e.getErrorStr()) + ": " + e.what());
+  } catch (const std::exception& e) {
+    options_.report("writer", "commit_failed", e.what());
+  } catch (...) {
+    options_.report("writer", "commit_failed", "unknown error");
   }
 }
 
@@ -196,20 +239,36 @@ void Database::finish_checkpoint() {
 
 void Database::checkpoint_loop() {
   std::unique_ptr<SQLite::Database> connection;
-  try {
-    connection = open_connection(options_, /*create=*/false);
-  } catch (...) {
-    return;
-  }
+  bool failing = false;
+  auto report = [&](std::string_view kind, const std::string& reason) {
+    failing = !kind.empty();
+    if (options_.report) options_.report("checkpointer", kind, reason);
+  };
   std::unique_lock lock(queue_mutex_);
   while (!stopping_) {
     checkpoint_wakeup_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_ || checkpoint_requested_; });
     if (stopping_) break;
     const bool requested = std::exchange(checkpoint_requested_, false);
     lock.unlock();
-    // PASSIVE never blocks the writer or readers: it copies what it can and leaves the rest
-    // for the next round (or for the writer's finish_checkpoint, when it asked for this pass).
-    connection->tryExec("PRAGMA wal_checkpoint(PASSIVE)");
+    if (!connection) {
+      // Tried again every pass: the writer still checkpoints a long WAL itself meanwhile.
+      try {
+        connection = open_connection(options_, /*create=*/false);
+      } catch (const std::exception& e) {
+        report("open_failed", e.what());
+      }
+    }
+    if (connection) {
+      // PASSIVE never blocks the writer or readers: it copies what it can and leaves the rest
+      // for the next round (or for the writer's finish_checkpoint, when it asked for this pass).
+      const int rc = sqlite3_wal_checkpoint_v2(connection->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                               nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+        report("checkpoint_failed", std::string(sqlite3_errstr(rc)) + ": " + sqlite3_errmsg(connection->getHandle()));
+      } else if (failing) {
+        report("", "");
+      }
+    }
     if (requested) checkpoint_caught_up_ = true;
     lock.lock();
   }

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/migrations.h"
@@ -37,6 +38,10 @@ struct DatabaseOptions {
   std::string path;                        // the SQLite file; created if missing
   Durability durability = Durability::kFull;
   int busy_timeout_ms = 5000;              // how long a connection waits for another's lock
+  // Tells the operator about the store's own threads: (component, kind, reason) for a failure
+  // ("writer" or "checkpointer"), an empty kind when that component works again. Called from
+  // those threads, never under the store's locks; may be empty.
+  std::function<void(std::string_view component, std::string_view kind, std::string_view reason)> report = nullptr;
 };
 
 // The file could not be opened or used; what() is one line for an operator.
@@ -111,6 +116,9 @@ class Database {
   void writer_loop();
   void checkpoint_loop();
   void finish_checkpoint();
+  // Failure reports of the writer thread (only it reads or writes writer_failing_).
+  void report_writer(std::exception_ptr error);
+  bool writer_failing_ = false;
 
   // Frames in the WAL after the writer's last commit (from sqlite3_wal_hook; writer thread only).
   int wal_frames_ = 0;

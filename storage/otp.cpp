@@ -90,6 +90,19 @@ std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, con
   return rows;
 }
 
+std::vector<OtpRow> pending_expired(SQLite::Database& db, const std::string& now, int limit) {
+  // Walks the partial index of pending requests, which holds only the live ones.
+  Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns +
+                              " FROM otp_requests INDEXED BY otp_requests_pending WHERE status = 'pending' AND "
+                              "expires_at <= ? LIMIT ?");
+  SQLite::Statement& q = *q_prepared;
+  q.bind(1, now);
+  q.bind(2, limit);
+  std::vector<OtpRow> rows;
+  while (q.executeStep()) rows.push_back(read_otp(q));
+  return rows;
+}
+
 void update(SQLite::Database& db, const OtpRow& row) {
   Prepared s_prepared(db,
                       "UPDATE otp_requests SET status = ?, failure_reason = ?, code_hash = ?, attempts = ?, "
@@ -374,6 +387,23 @@ int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
     s.bind(2, batch);
     removed += s.exec();
   }
+  return removed;
+}
+
+int purge_stale_state(SQLite::Database& db, const std::string& now, int batch) {
+  Prepared tokens(db,
+                  "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ? "
+                  "LIMIT ?)");
+  (*tokens).bind(1, now);
+  (*tokens).bind(2, batch);
+  int removed = (*tokens).exec();
+  Prepared failures(db,
+                    "DELETE FROM phone_failures WHERE (app_id, phone) IN (SELECT f.app_id, f.phone FROM phone_failures f WHERE "
+                    "(f.locked_until IS NULL OR f.locked_until <= ?) AND NOT EXISTS (SELECT 1 FROM otp_requests r "
+                    "WHERE r.app_id = f.app_id AND r.phone = f.phone) LIMIT ?)");
+  (*failures).bind(1, now);
+  (*failures).bind(2, batch);
+  removed += (*failures).exec();
   return removed;
 }
 

@@ -42,6 +42,8 @@ void insert(SQLite::Database& db, const OtpRow& row);
 std::optional<OtpRow> find(SQLite::Database& db, const std::string& id);
 std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, const OtpFilter& filter);
 std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, const std::string& phone);
+// Up to `limit` pending requests whose TTL ended at or before `now` (for the expiry sweep).
+std::vector<OtpRow> pending_expired(SQLite::Database& db, const std::string& now, int limit);
 // Writes status, failure_reason, code_hash, attempts, delivery_status, verified_at, updated_at.
 void update(SQLite::Database& db, const OtpRow& row);
 void set_delivery_status(SQLite::Database& db, const std::string& id, const std::string& delivery_status);
@@ -159,6 +161,10 @@ namespace retention {
 
 // Deletes up to `batch` rows older than `cutoff` from each history table; returns how many.
 int purge(SQLite::Database& db, const std::string& cutoff, int batch);
+// Deletes up to `batch` refresh tokens past their expiry (used, revoked or not: none can sign
+// in any more) and `phone_failures` rows that are not locked at `now` and whose phone has no
+// OTP request left (retention removed its history); returns how many.
+int purge_stale_state(SQLite::Database& db, const std::string& now, int batch);
 
 }  // namespace retention
 

@@ -26,6 +26,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::kRateLimited: return 429;
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kSmsNotConfigured: return 503;
   }
   return 500;
 }

@@ -154,8 +154,11 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
         write_error(response, result.error(), request_id);
       }
     } catch (const std::exception& e) {
-      log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}, {"what", e.what()}});
-      write_error(response, error_for_exception(std::current_exception()), request_id);
+      const core::Error error = error_for_exception(std::current_exception());
+      if (error.code != core::ErrorCode::kUnavailable || !throttle_storage_failure()) {
+        log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}, {"what", e.what()}});
+      }
+      write_error(response, error, request_id);
     } catch (...) {
       log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}});
       write_error(response, error_for_exception(std::current_exception()), request_id);
@@ -176,6 +179,23 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
   // An echoed path is cut short: an 8 KiB path must not cost an 8 KiB answer.
   const std::string shown = request.path.size() > 200 ? request.path.substr(0, 200) + "…" : request.path;
   write_error(response, core::Error::not_found("No route for " + request.method + " " + shown + "."), request_id);
+}
+
+bool Router::throttle_storage_failure() const {
+  const auto now = std::chrono::steady_clock::now();
+  long long held_back = 0;
+  {
+    std::lock_guard lock(storage_failure_mutex_);
+    if (storage_failure_logged_ != std::chrono::steady_clock::time_point{} &&
+        now - storage_failure_logged_ < std::chrono::minutes(1)) {
+      ++storage_failures_held_back_;
+      return true;
+    }
+    storage_failure_logged_ = now;
+    held_back = std::exchange(storage_failures_held_back_, 0);
+  }
+  if (held_back > 0) log_.error("handler failed: storage unavailable", {{"repeated", held_back}});
+  return false;
 }
 
 }  // namespace app::http

@@ -7,6 +7,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,12 @@ class Router {
   std::vector<CompiledRoute> routes_;
   std::size_t max_segments_ = 0;
   Log& log_;
+  // Storage outages fail every request alike: their "handler failed" line is written at most
+  // once a minute (the writer's own report says why), with the number held back.
+  bool throttle_storage_failure() const;
+  mutable std::mutex storage_failure_mutex_;
+  mutable std::chrono::steady_clock::time_point storage_failure_logged_{};
+  mutable long long storage_failures_held_back_ = 0;
 };
 
 // Writes a reply (or an error envelope) into an httplib response.

@@ -233,6 +233,9 @@ class HttpServer::Impl {
   int bind();
   void run();
   void stop();
+  // Loads --tls-cert/--tls-key again for new connections; returns the certificate path (empty
+  // without TLS). Throws StartupError and keeps the current ones if they cannot be loaded.
+  std::string reload_tls();
 
  private:
   enum class Outcome { kPark, kClose };
@@ -271,6 +274,7 @@ class HttpServer::Impl {
   core::Random& random_;
   std::mutex random_mutex_;  // the injected Random need not be thread-safe (tests seed it)
   wire::Limits limits_;
+  std::mutex tls_mutex_;  // tls_context_ is replaced by reload_tls() (SIGHUP)
   SSL_CTX* tls_context_ = nullptr;
 
   int listen_fd_ = -1;
@@ -292,6 +296,35 @@ class HttpServer::Impl {
 
 // --- construction and binding ----------------------------------------------------------------
 
+// A server context with our settings and this certificate chain and key; throws StartupError.
+SSL_CTX* make_tls_context(const std::string& cert, const std::string& key) {
+  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
+  if (context == nullptr) throw StartupError("cannot create a TLS context: " + tls_error_text());
+  SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+  SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate_chain_file(context, cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(context, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(context) != 1) {
+    SSL_CTX_free(context);
+    throw StartupError("cannot load TLS certificate '" + cert + "' or key '" + key + "': " + tls_error_text());
+  }
+  return context;
+}
+
+std::string HttpServer::Impl::reload_tls() {
+  if (options_.tls_cert.empty()) return "";
+  SSL_CTX* fresh = make_tls_context(options_.tls_cert, options_.tls_key);
+  SSL_CTX* old = nullptr;
+  {
+    std::lock_guard lock(tls_mutex_);
+    old = std::exchange(tls_context_, fresh);
+  }
+  // Connections already open hold their own reference to the old context and keep it.
+  SSL_CTX_free(old);
+  return options_.tls_cert;
+}
+
 HttpServer::Impl::Impl(const HttpOptions& options, const Router& router, Log& log, core::Random& random)
     : options_(options), router_(router), log_(log), random_(random) {
   limits_.max_body = options_.max_body_bytes;
@@ -299,18 +332,7 @@ HttpServer::Impl::Impl(const HttpOptions& options, const Router& router, Log& lo
     if (options_.tls_cert.empty() || options_.tls_key.empty()) {
       throw StartupError("--tls-cert and --tls-key must be given together");
     }
-    tls_context_ = SSL_CTX_new(TLS_server_method());
-    if (tls_context_ == nullptr) throw StartupError("cannot create a TLS context: " + tls_error_text());
-    SSL_CTX_set_min_proto_version(tls_context_, TLS1_2_VERSION);
-    SSL_CTX_set_options(tls_context_, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(tls_context_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(tls_context_, options_.tls_cert.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(tls_context_, options_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(tls_context_) != 1) {
-      SSL_CTX_free(tls_context_);
-      tls_context_ = nullptr;
-      throw StartupError("cannot load TLS certificate '" + options_.tls_cert + "' or key '" + options_.tls_key + "'");
-    }
+    tls_context_ = make_tls_context(options_.tls_cert, options_.tls_key);
   }
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -471,7 +493,8 @@ void HttpServer::Impl::accept_connections() {
     c->remote_addr = address_text(address, c->remote_port);
     c->head_since = Clock::now();
     c->deadline = c->head_since + options_.head_timeout;
-    if (tls_context_ != nullptr) {
+    if (!options_.tls_cert.empty()) {
+      std::lock_guard tls_lock(tls_mutex_);
       c->tls = SSL_new(tls_context_);
       if (c->tls == nullptr || SSL_set_fd(c->tls, fd) != 1) continue;  // the destructor closes fd
     }
@@ -487,7 +510,7 @@ void HttpServer::Impl::accept_connections() {
 // fresh socket's send buffer always has room for it.
 void HttpServer::Impl::refuse_over_capacity(int fd) {
   const std::string request_id = new_request_id();
-  if (tls_context_ == nullptr) {
+  if (options_.tls_cert.empty()) {
     httplib::Response response;
     write_error(response, core::Error::unavailable("Too many open connections; try again shortly."), request_id);
     response.set_header("Retry-After", "1");
@@ -887,5 +910,6 @@ HttpServer::~HttpServer() = default;
 int HttpServer::bind() { return impl_->bind(); }
 void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
+std::string HttpServer::reload_tls() { return impl_->reload_tls(); }
 
 }  // namespace app::http

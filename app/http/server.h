@@ -56,6 +56,10 @@ class HttpServer {
   void run();
   // Safe to call before run() has started: the stop is never lost.
   void stop();
+  // Re-reads --tls-cert and --tls-key for new connections (open ones keep theirs); returns the
+  // certificate path, empty without TLS. Throws StartupError and keeps serving with the old
+  // pair if the new one cannot be loaded. Thread-safe.
+  std::string reload_tls();
 
   class Impl;
 

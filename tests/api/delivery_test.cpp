@@ -227,3 +227,34 @@ TEST_CASE("the http driver needs a URL and the exec driver a program") {
   CHECK_THROWS_AS(testing::TestServer({[](app::Config& c) { c.otp.sms_driver = "http"; }, nullptr}), app::http::StartupError);
   CHECK_THROWS_AS(testing::TestServer({[](app::Config& c) { c.otp.sms_driver = "exec"; }, nullptr}), app::http::StartupError);
 }
+
+TEST_CASE("which sends need a configured driver: SMS_NOT_CONFIGURED only for live apps and real numbers") {
+  struct Row {
+    const char* name;
+    const char* driver;  // --sms-driver; "" = not given
+    const char* environment;
+    const char* phone;
+    int expected_status;
+    const char* expected_code;
+  };
+  const std::vector<Row> rows = {
+      {"no driver, live app, real number", "", "live", "+44 20 7946 0958", 503, "SMS_NOT_CONFIGURED"},
+      {"no driver, live app, +999 virtual number", "", "live", "+999 482 918 102", 201, ""},
+      {"no driver, test app, real number", "", "test", "+44 20 7946 0958", 201, ""},
+      {"inbox chosen on purpose, live app, real number", "inbox", "live", "+44 20 7946 0958", 201, ""},
+      {"no driver, an invalid number is still a 400 first", "", "live", "+44 20", 400, "INVALID_ARGUMENT"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    testing::TestServer server({[&](app::Config& config) { config.otp.sms_driver = row.driver; }, nullptr});
+    testing::Sandbox sandbox(server, "ann@example.com");
+    const auto app = sandbox.create_app(row.environment);
+    const auto sent = sandbox.send(app, row.phone);
+    CHECK(sent.status == row.expected_status);
+    if (*row.expected_code) {
+      CHECK(sent.body["error"]["code"] == row.expected_code);
+      // Refused before anything is stored or counted.
+      CHECK(sandbox.console("GET", "/v1/otp").body["data"].empty());
+    }
+  }
+}

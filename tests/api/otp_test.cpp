@@ -1,5 +1,6 @@
 // The OTP engine through the real server: every outcome of send and verify, limits, the
 // phone lock, concurrency with real threads, reads, inbox, identities and events.
+#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -94,7 +95,12 @@ TEST_CASE("sandbox flow: send to a virtual number, read the inbox, verify, ident
 }
 
 TEST_CASE("send validates the phone number and needs all three credentials") {
-  testing::TestServer server(generous());
+  auto options = generous();
+  options.configure = [limits = options.configure](app::Config& config) {
+    limits(config);
+    config.otp.sms_driver = "inbox";  // a live app's real number needs a driver
+  };
+  testing::TestServer server(options);
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("live");
   for (const char* bad : {"garbage", "+12345", "+1234567890123456", "+1 415 CALL NOW", "4155552671", "+0123456789", ""}) {
@@ -412,4 +418,89 @@ TEST_CASE("reads: filters, pagination and tenant walls for /v1/otp, /v1/inbox an
   CHECK(perform(ann.client, "GET", "/v1/users/%2B999100000001", "", "", {{"x-api-key", b1.api_key}}).status == 200);
   CHECK(perform(ann.client, "GET", "/v1/users/%2B999100000003", "", "", {{"x-api-key", "ph_test_api_bad"}}).status == 401);
   CHECK(perform(ann.client, "GET", "/v1/users/%2B999100000003").status == 401);
+}
+
+TEST_CASE("the expiry sweep: overdue requests become expired and lose their code; verify then emits otp.expired once") {
+  testing::TestServer server;
+  testing::Sandbox sandbox(server, "ann@example.com");
+  const auto app = sandbox.create_app();
+  const auto sent = sandbox.send(app, kVirtual);
+  const std::string id = sent.body["data"]["requestId"];
+  const std::string code = sent.body["data"]["testCode"];
+  const auto fresh = sandbox.send(app, "+999 482 918 103");  // still in time when the sweep runs
+  const std::string fresh_id = fresh.body["data"]["requestId"];
+  auto& otp = server.application().runtime().otp();
+  auto stored = [&](const std::string& request_id) {
+    return server.application().database().read([&](SQLite::Database& c) {
+      SQLite::Statement q(c, "SELECT status, code_hash IS NULL FROM otp_requests WHERE id = ?");
+      q.bind(1, request_id);
+      REQUIRE(q.executeStep());
+      return q.getColumn(0).getString() + (q.getColumn(1).getInt() == 1 ? " without hash" : " with hash");
+    });
+  };
+
+  CHECK(otp.expire_overdue() == 0);
+  server.clock().advance(std::chrono::seconds(240));
+  const auto late = sandbox.send(app, "+999 482 918 104");
+  const std::string late_id = late.body["data"]["requestId"];
+  server.clock().advance(std::chrono::seconds(61));  // the first two are past their 5 minutes
+  CHECK(otp.expire_overdue() == 2);
+  CHECK(stored(id) == "expired without hash");
+  CHECK(stored(fresh_id) == "expired without hash");
+  CHECK(stored(late_id) == "pending with hash");
+  CHECK(otp.expire_overdue() == 0);
+  // The inbox no longer shows the code.
+  const auto inbox = sandbox.console("GET", "/v1/inbox");
+  for (const auto& message : inbox.body["data"]) {
+    if (message["requestId"] == id) CHECK(message["message"] == "[expired]");
+  }
+  // No event for the sweep itself; the first verify after the TTL gets one, as before.
+  auto expired_events = [&] {
+    int count = 0;
+    const auto logs = sandbox.console("GET", "/v1/logs");
+    for (const auto& event : logs.body["data"]) count += event["event"] == "otp.expired" ? 1 : 0;
+    return count;
+  };
+  CHECK(expired_events() == 0);
+  for (int i = 0; i < 2; ++i) {
+    const auto verify = sandbox.verify(app, id, code);
+    CHECK(verify.status == 410);
+    CHECK(verify.body["error"]["code"] == "OTP_EXPIRED");
+  }
+  CHECK(expired_events() == 1);
+  CHECK(sandbox.console("GET", "/v1/otp/" + id).body["data"]["status"] == "expired");
+}
+
+TEST_CASE("retention also purges expired refresh tokens and phone-failure rows whose history is gone") {
+  testing::TestServer server({[](app::Config& config) { config.accounts.signup_open = true; }, nullptr});
+  auto client = server.client();
+  const auto signed_up = testing::perform(client, "POST", "/v1/auth/signup",
+                                          R"({"email":"ann@example.com","password":"correct horse battery"})");
+  REQUIRE(signed_up.status == 201);
+  testing::Sandbox sandbox(server, "bob@example.com");
+  const auto app = sandbox.create_app();
+  const auto sent = sandbox.send(app, kVirtual);
+  const std::string id = sent.body["data"]["requestId"];
+  CHECK(sandbox.verify(app, id, wrong_code(sent.body["data"]["testCode"])).status == 400);
+  auto count = [&](const char* table) {
+    return server.application().database().read(
+        [&](SQLite::Database& c) { return c.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt(); });
+  };
+  REQUIRE(count("refresh_tokens") >= 1);
+  REQUIRE(count("phone_failures") == 1);
+
+  auto& otp = server.application().runtime().otp();
+  otp.purge_history(std::chrono::days(90));
+  CHECK(count("refresh_tokens") >= 1);  // still valid
+  CHECK(count("phone_failures") == 1);  // its request is still there
+
+  server.clock().advance(std::chrono::days(31));  // refresh tokens live 30 days
+  otp.purge_history(std::chrono::days(90));
+  CHECK(count("refresh_tokens") == 0);
+  CHECK(count("phone_failures") == 1);
+
+  server.clock().advance(std::chrono::days(60));  // the request is now past retention
+  otp.purge_history(std::chrono::days(90));
+  CHECK(count("otp_requests") == 0);
+  CHECK(count("phone_failures") == 0);
 }
