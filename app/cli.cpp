@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <vector>
+
+#include "app/config_file.h"
 
 namespace app {
 
@@ -47,13 +50,15 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
                "the --config TOML file (command line > environment > file).",
                "cobinar-phone");
   cli.set_version_flag("--version", version_line());
-  // CLI11 reads the config file before it looks at the environment, so COBINAR_CONFIG becomes
-  // the default file name (and a missing file is then an error, as with --config).
-  const char* config_from_env = std::getenv("COBINAR_CONFIG");
-  cli.set_config("--config", config_from_env ? config_from_env : "",
-                 "Read options from this TOML file (keys are option names, e.g. db = \"x.sqlite\"); env COBINAR_CONFIG",
-                 config_from_env != nullptr);
-  cli.allow_config_extras(CLI::config_extras_mode::error);
+  // The file is read by apply_config_file after the command line, so flags and COBINAR_*
+  // variables (passed as leading flags, below) win over it.
+  std::string config_file;
+  cli.add_option("--config", config_file,
+                 "Read options from this TOML 1.0 file: keys are the long option names (db = \"x.sqlite\"); types "
+                 "are checked and unknown keys refused")
+      ->envname("COBINAR_CONFIG")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::map<std::string, ConfigKey> config_keys;  // every option the file may set
   cli.require_subcommand(0, 1);
 
   auto add = [&](const std::string& name, auto& target, const std::string& help) {
@@ -63,6 +68,18 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
     using Target = std::decay_t<decltype(target)>;
     if constexpr (!std::is_same_v<Target, std::vector<std::string>> && !std::is_same_v<Target, std::vector<int>>) {
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
+    if constexpr (std::is_same_v<Target, std::string>) {
+      config_keys[name] = {option, ConfigValueKind::kString};
+    } else if constexpr (std::is_same_v<Target, int>) {
+      config_keys[name] = {option, ConfigValueKind::kInteger};
+    } else if constexpr (std::is_same_v<Target, double>) {
+      config_keys[name] = {option, ConfigValueKind::kNumber};
+    } else if constexpr (std::is_same_v<Target, std::vector<std::string>>) {
+      config_keys[name] = {option, ConfigValueKind::kStringList};
+    } else {
+      static_assert(std::is_same_v<Target, std::vector<int>>, "a type the config file cannot set");
+      config_keys[name] = {option, ConfigValueKind::kIntegerList};
     }
     return option;
   };
@@ -142,11 +159,15 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   bool webhook_allow_http = false, webhook_allow_private = false;
   std::vector<int> webhook_retry_schedule;
   for (const auto& step : config.webhooks.retry_schedule) webhook_retry_schedule.push_back(static_cast<int>(step.count()));
-  cli.add_flag("--webhook-allow-http", webhook_allow_http, "Allow http:// webhook URLs (default: https only)")
-      ->envname("COBINAR_WEBHOOK_ALLOW_HTTP");
-  cli.add_flag("--webhook-allow-private", webhook_allow_private,
-               "Allow webhook deliveries to loopback, private, link-local, CGNAT and metadata addresses")
-      ->envname("COBINAR_WEBHOOK_ALLOW_PRIVATE");
+  config_keys["webhook-allow-http"] = {
+      cli.add_flag("--webhook-allow-http", webhook_allow_http, "Allow http:// webhook URLs (default: https only)")
+          ->envname("COBINAR_WEBHOOK_ALLOW_HTTP"),
+      ConfigValueKind::kBoolean};
+  config_keys["webhook-allow-private"] = {
+      cli.add_flag("--webhook-allow-private", webhook_allow_private,
+                   "Allow webhook deliveries to loopback, private, link-local, CGNAT and metadata addresses")
+          ->envname("COBINAR_WEBHOOK_ALLOW_PRIVATE"),
+      ConfigValueKind::kBoolean};
   add("webhook-workers", config.webhooks.workers, "Webhook delivery threads")->check(CLI::Range(1, 64));
   add("webhook-retry-schedule", webhook_retry_schedule, "Seconds between webhook delivery attempts, then failed")
       ->delimiter(',')
@@ -169,6 +190,23 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   auto* set_plan = developer_command->add_subcommand("set-plan", "Change a developer's plan")->fallthrough();
   set_plan->add_option("--email", developer.email, "Email address")->required();
   set_plan->add_option("--plan", developer.plan, "Plan name")->required();
+  auto* list = developer_command->add_subcommand("list", "Print every developer as a JSON array")->fallthrough();
+  auto* reset_password =
+      developer_command
+          ->add_subcommand("reset-password",
+                           "Set a developer's password from the first line of stdin; ends all their sessions")
+          ->fallthrough();
+  reset_password->add_option("--email", developer.email, "Email address")->required();
+  reset_password->add_flag("--password-stdin", developer.password_stdin, "Read the password (10+ characters) from stdin")
+      ->required();
+  auto* disable = developer_command
+                      ->add_subcommand("disable",
+                                       "Refuse a developer's tokens and logins (401) until enabled; ends all their "
+                                       "sessions")
+                      ->fallthrough();
+  disable->add_option("--email", developer.email, "Email address")->required();
+  auto* enable = developer_command->add_subcommand("enable", "Let a disabled developer sign in again")->fallthrough();
+  enable->add_option("--email", developer.email, "Email address")->required();
   auto* token = cli.add_subcommand("token", "Print a fresh ID token for a developer (for scripts)")->fallthrough();
   token->add_option("--email", developer.email, "Email address")->required();
 
@@ -191,7 +229,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   std::vector<std::string> args;
   for (const CLI::Option* option : cli.get_options()) {
     const std::string& variable = option->get_envname();
-    if (variable.empty() || variable == "COBINAR_CONFIG") continue;
+    if (variable.empty()) continue;
     if (const char* value = std::getenv(variable.c_str())) args.push_back(option->get_name() + "=" + value);
   }
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
@@ -215,6 +253,13 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
     outcome.exit_code = 2;
     return outcome;
   }
+  if (!config_file.empty()) {
+    if (auto problem = apply_config_file(config_file, config_keys)) {
+      err << "cobinar-phone: " << *problem << "\n";
+      outcome.exit_code = 2;
+      return outcome;
+    }
+  }
 
   if (!parse_listen(listen, config.http)) {
     err << "cobinar-phone: --listen: '" << listen << "' is not host:port (see --help)\n";
@@ -232,6 +277,10 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   if (serve->parsed()) outcome.command = Command::kServe;
   if (create->parsed()) outcome.command = Command::kDeveloperCreate;
   if (set_plan->parsed()) outcome.command = Command::kDeveloperSetPlan;
+  if (list->parsed()) outcome.command = Command::kDeveloperList;
+  if (reset_password->parsed()) outcome.command = Command::kDeveloperResetPassword;
+  if (disable->parsed()) outcome.command = Command::kDeveloperDisable;
+  if (enable->parsed()) outcome.command = Command::kDeveloperEnable;
   if (token->parsed()) outcome.command = Command::kToken;
   if (backup->parsed()) outcome.command = Command::kBackup;
   if (restore->parsed()) outcome.command = Command::kRestore;

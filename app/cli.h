@@ -11,14 +11,27 @@
 
 namespace app {
 
-enum class Command { kServe, kMigrate, kVersion, kDeveloperCreate, kDeveloperSetPlan, kToken, kBackup, kRestore };
+enum class Command {
+  kServe,
+  kMigrate,
+  kVersion,
+  kDeveloperCreate,
+  kDeveloperSetPlan,
+  kDeveloperList,
+  kDeveloperResetPassword,
+  kDeveloperDisable,
+  kDeveloperEnable,
+  kToken,
+  kBackup,
+  kRestore
+};
 
 // Arguments of the `developer ...` and `token` commands.
 struct DeveloperArgs {
   std::string email;
   std::string name;
   std::string plan;             // empty = the default plan (create) — required for set-plan
-  bool password_stdin = false;  // read the password from the first line of stdin
+  bool password_stdin = false;  // read the password from the first line of stdin (required for reset-password)
 };
 
 // Arguments of `backup --out FILE [--with-key]` and `restore --from FILE [--with-key]`.

@@ -116,14 +116,25 @@ int with_runtime(const Config& config, Action action) {
   }
 }
 
+// The first line of stdin, without its line ending.
+std::string read_password_line() {
+  std::string line;
+  std::getline(std::cin, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// What the account commands print: the console's developer object plus the operator's status.
+nlohmann::json operator_developer_json(const core::Developer& developer) {
+  nlohmann::json json = http::developer_json(developer);
+  json["disabled"] = developer.disabled_at.has_value();
+  json["disabledAt"] = developer.disabled_at ? nlohmann::json(*developer.disabled_at) : nlohmann::json(nullptr);
+  return json;
+}
+
 int developer_create(const Config& config, const DeveloperArgs& args) {
   std::optional<std::string> password;
-  if (args.password_stdin) {
-    std::string line;
-    std::getline(std::cin, line);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    password = line;
-  }
+  if (args.password_stdin) password = read_password_line();
   return with_runtime(config, [&](Runtime& runtime) {
     auto created = runtime.accounts().create_developer(
         {args.email, args.name, "", password, args.plan.empty() ? std::nullopt : std::optional(args.plan)});
@@ -144,6 +155,42 @@ int developer_set_plan(const Config& config, const DeveloperArgs& args) {
       return 1;
     }
     std::cout << http::developer_json(updated.value()).dump() << "\n";
+    return 0;
+  });
+}
+
+int developer_list(const Config& config) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    nlohmann::json developers = nlohmann::json::array();
+    for (const auto& developer : runtime.accounts().list_developers()) {
+      developers.push_back(operator_developer_json(developer));
+    }
+    std::cout << developers.dump(2) << "\n";
+    return 0;
+  });
+}
+
+int developer_reset_password(const Config& config, const DeveloperArgs& args) {
+  const std::string password = read_password_line();
+  return with_runtime(config, [&](Runtime& runtime) {
+    auto updated = runtime.accounts().reset_password(args.email, password);
+    if (!updated.ok()) {
+      print_failure(updated.error().message);
+      return 1;
+    }
+    std::cout << operator_developer_json(updated.value()).dump() << "\n";
+    return 0;
+  });
+}
+
+int developer_set_disabled(const Config& config, const DeveloperArgs& args, bool disabled) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    auto updated = runtime.accounts().set_disabled(args.email, disabled);
+    if (!updated.ok()) {
+      print_failure(updated.error().message);
+      return 1;
+    }
+    std::cout << operator_developer_json(updated.value()).dump() << "\n";
     return 0;
   });
 }
@@ -236,6 +283,10 @@ int run_command(const CliOutcome& outcome) {
     case Command::kMigrate: return migrate(outcome.config);
     case Command::kDeveloperCreate: return developer_create(outcome.config, outcome.developer);
     case Command::kDeveloperSetPlan: return developer_set_plan(outcome.config, outcome.developer);
+    case Command::kDeveloperList: return developer_list(outcome.config);
+    case Command::kDeveloperResetPassword: return developer_reset_password(outcome.config, outcome.developer);
+    case Command::kDeveloperDisable: return developer_set_disabled(outcome.config, outcome.developer, true);
+    case Command::kDeveloperEnable: return developer_set_disabled(outcome.config, outcome.developer, false);
     case Command::kToken: return token(outcome.config, outcome.developer);
     case Command::kBackup: return backup(outcome.config, outcome.backup);
     case Command::kRestore: return restore(outcome.config, outcome.backup);

@@ -20,8 +20,14 @@ Error unauthenticated(std::string message) { return Error{ErrorCode::kUnauthenti
 Error conflict(std::string message) { return Error{ErrorCode::kConflict, std::move(message), nullptr}; }
 
 Developer from_row(const storage::DeveloperRow& row) {
-  return Developer{row.id, row.email, row.name, row.company, row.plan, row.virtual_phone, row.created_at, row.updated_at};
+  return Developer{row.id,         row.email,      row.name,       row.company,   row.plan,
+                   row.virtual_phone, row.created_at, row.updated_at, row.disabled_at};
 }
+
+// The same answer for every refusal of a disabled account: ID token, refresh token, login.
+Error account_disabled() { return unauthenticated("This account is disabled; ask the operator."); }
+
+Error no_developer(const std::string& email) { return Error::not_found("No developer with email '" + email + "'."); }
 
 Error rate_limited(std::chrono::seconds wait) {
   return Error{ErrorCode::kRateLimited, "Too many sign-in attempts; try again later.",
@@ -90,7 +96,8 @@ Result<Developer> AccountService::insert_developer(const NewDeveloper& request,
                             password_hash,
                             firebase_uid,
                             now,
-                            now};
+                            now,
+                            std::nullopt};
   const bool inserted = db_.write([&](SQLite::Database& c) {
     if (storage::developers::find_by_email_key(c, row.email_key)) return false;
     do {
@@ -137,6 +144,7 @@ Result<Session> AccountService::login(const nlohmann::json& body, const std::str
   const bool valid = row && row->password_hash ? verify_password(*row->password_hash, *password)
                                                : (verify_password_decoy(*password), false);
   if (!valid) return unauthenticated("Email or password is incorrect.");
+  if (row->disabled_at) return account_disabled();
   const Developer developer = from_row(*row);
   return start_session(developer, new_id(clock_, random_), format_timestamp(clock_.now()));
 }
@@ -164,6 +172,7 @@ Result<Session> AccountService::refresh(const nlohmann::json& body) {
     return {storage::developers::find_by_id(c, row->developer_id), row->family_id, row->auth_time};
   });
   if (!outcome.developer) return unauthenticated("Refresh token is invalid, expired or already used.");
+  if (outcome.developer->disabled_at) return account_disabled();
   return start_session(from_row(*outcome.developer), outcome.family_id, outcome.auth_time);
 }
 
@@ -189,6 +198,7 @@ Result<Developer> AccountService::authenticate(std::string_view id_token) {
     return storage::developers::find_by_id(c, verified.value().subject);
   });
   if (!row) return unauthenticated("The account of this token no longer exists.");
+  if (row->disabled_at) return account_disabled();
   return from_row(*row);
 }
 
@@ -196,7 +206,10 @@ Result<Developer> AccountService::developer_for_firebase(const VerifiedToken& to
   const auto existing = db_.read([&](SQLite::Database& c) {
     return storage::developers::find_by_firebase_uid(c, token.subject);
   });
-  if (existing) return from_row(*existing);
+  if (existing) {
+    if (existing->disabled_at) return account_disabled();
+    return from_row(*existing);
+  }
 
   // First sight. An account with the same email is linked only if Firebase verified the
   // email; otherwise anyone could claim it by signing up with that address.
@@ -208,6 +221,7 @@ Result<Developer> AccountService::developer_for_firebase(const VerifiedToken& to
       if (!token.email_verified) {
         return unauthenticated("An account with this email exists; verify the email in Firebase to link it.");
       }
+      if (by_email->disabled_at) return account_disabled();
       db_.write([&](SQLite::Database& c) {
         storage::developers::link_firebase(c, by_email->id, token.subject, format_timestamp(clock_.now()));
       });
@@ -260,7 +274,7 @@ Result<Developer> AccountService::set_plan(const std::string& email, const std::
     if (found) storage::developers::set_plan(c, found->id, plan, now);
     return found;
   });
-  if (!row) return Error::not_found("No developer with email '" + email + "'.");
+  if (!row) return no_developer(email);
   row->plan = plan;
   row->updated_at = now;
   return from_row(*row);
@@ -268,8 +282,52 @@ Result<Developer> AccountService::set_plan(const std::string& email, const std::
 
 Result<std::string> AccountService::issue_token(const std::string& email) {
   const auto row = db_.read([&](SQLite::Database& c) { return storage::developers::find_by_email_key(c, email_key(email)); });
-  if (!row) return Error::not_found("No developer with email '" + email + "'.");
+  if (!row) return no_developer(email);
+  if (row->disabled_at) return Error{ErrorCode::kForbidden, "Developer '" + email + "' is disabled.", nullptr};
   return tokens_.issue(row->id, row->email, clock_.now());
+}
+
+std::vector<Developer> AccountService::list_developers() {
+  const auto rows = db_.read([&](SQLite::Database& c) { return storage::developers::list(c); });
+  std::vector<Developer> developers;
+  developers.reserve(rows.size());
+  for (const auto& row : rows) developers.push_back(from_row(row));
+  return developers;
+}
+
+Result<Developer> AccountService::reset_password(const std::string& email, const std::string& password) {
+  if (password.size() < kMinPassword || password.size() > kMaxPassword) {
+    return Error::invalid_argument("The password must be 10 to 1024 characters.");
+  }
+  // Hash before taking the write lock: Argon2id is deliberately slow.
+  const std::string hash = hash_password(password);
+  const std::string now = format_timestamp(clock_.now());
+  auto row = db_.write([&](SQLite::Database& c) {
+    auto found = storage::developers::find_by_email_key(c, email_key(email));
+    if (found) {
+      storage::developers::set_password_hash(c, found->id, hash, now);
+      storage::refresh_tokens::revoke_developer(c, found->id, now);
+    }
+    return found;
+  });
+  if (!row) return no_developer(email);
+  row->updated_at = now;
+  return from_row(*row);
+}
+
+Result<Developer> AccountService::set_disabled(const std::string& email, bool disabled) {
+  const std::string now = format_timestamp(clock_.now());
+  auto row = db_.write([&](SQLite::Database& c) {
+    auto found = storage::developers::find_by_email_key(c, email_key(email));
+    if (!found || found->disabled_at.has_value() == disabled) return found;  // already so: unchanged
+    found->disabled_at = disabled ? std::optional(now) : std::nullopt;
+    found->updated_at = now;
+    storage::developers::set_disabled_at(c, found->id, found->disabled_at, now);
+    if (disabled) storage::refresh_tokens::revoke_developer(c, found->id, now);
+    return found;
+  });
+  if (!row) return no_developer(email);
+  return from_row(*row);
 }
 
 }  // namespace core

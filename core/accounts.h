@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -27,6 +28,7 @@ struct Developer {
   std::string virtual_phone;  // E.164
   std::string created_at;
   std::string updated_at;
+  std::optional<std::string> disabled_at;  // set while the operator has disabled the account
 };
 
 struct Session {
@@ -70,6 +72,13 @@ class AccountService {
   Result<Developer> create_developer(const NewDeveloper& request);
   Result<Developer> set_plan(const std::string& email, const std::string& plan);
   Result<std::string> issue_token(const std::string& email);
+  std::vector<Developer> list_developers();
+  // Same password rules as sign-up; ends every session (refresh token) of the developer.
+  Result<Developer> reset_password(const std::string& email, const std::string& password);
+  // A disabled developer's ID tokens, refresh tokens and logins are refused (401) from the next
+  // request on; disabling also ends every session, so enabling needs a new sign-in (ID tokens
+  // that have not expired work again).
+  Result<Developer> set_disabled(const std::string& email, bool disabled);
 
  private:
   Result<Developer> insert_developer(const NewDeveloper& request, const std::optional<std::string>& firebase_uid);

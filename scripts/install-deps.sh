@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
-  libcli11-dev doctest-dev zlib1g-dev libbrotli-dev
+  libcli11-dev libtomlplusplus-dev doctest-dev zlib1g-dev libbrotli-dev
   dpkg-dev debian-archive-keyring xz-utils gpgv
   curl ca-certificates openssl
 )

@@ -12,18 +12,23 @@ namespace storage {
 namespace {
 
 constexpr char kDeveloperColumns[] =
-    "id, email, email_key, name, company, plan, virtual_phone, password_hash, firebase_uid, created_at, updated_at";
+    "id, email, email_key, name, company, plan, virtual_phone, password_hash, firebase_uid, created_at, updated_at, "
+    "disabled_at";
+
+DeveloperRow row_of(SQLite::Statement& query) {
+  return DeveloperRow{query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getString(),
+                      query.getColumn(3).getString(), query.getColumn(4).getString(), query.getColumn(5).getString(),
+                      query.getColumn(6).getString(), text_or_null(query.getColumn(7)),
+                      text_or_null(query.getColumn(8)), query.getColumn(9).getString(),
+                      query.getColumn(10).getString(), text_or_null(query.getColumn(11))};
+}
 
 std::optional<DeveloperRow> find_one(SQLite::Database& db, const char* where, const std::string& value) {
   Prepared query_prepared(db, std::string("SELECT ") + kDeveloperColumns + " FROM developers WHERE " + where);
   SQLite::Statement& query = *query_prepared;
   query.bind(1, value);
   if (!query.executeStep()) return std::nullopt;
-  return DeveloperRow{query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getString(),
-                      query.getColumn(3).getString(), query.getColumn(4).getString(), query.getColumn(5).getString(),
-                      query.getColumn(6).getString(), text_or_null(query.getColumn(7)),
-                      text_or_null(query.getColumn(8)), query.getColumn(9).getString(),
-                      query.getColumn(10).getString()};
+  return row_of(query);
 }
 
 }  // namespace
@@ -32,7 +37,7 @@ namespace developers {
 
 bool insert(SQLite::Database& db, const DeveloperRow& row) {
   Prepared statement_prepared(db, std::string("INSERT INTO developers(") + kDeveloperColumns +
-                                      ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                      ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   SQLite::Statement& statement = *statement_prepared;
   statement.bind(1, row.id);
   statement.bind(2, row.email);
@@ -45,6 +50,7 @@ bool insert(SQLite::Database& db, const DeveloperRow& row) {
   bind_text(statement, 9, row.firebase_uid);
   statement.bind(10, row.created_at);
   statement.bind(11, row.updated_at);
+  bind_text(statement, 12, row.disabled_at);
   try {
     statement.exec();
   } catch (const SQLite::Exception& e) {
@@ -68,6 +74,14 @@ std::optional<DeveloperRow> find_by_firebase_uid(SQLite::Database& db, const std
   return find_one(db, "firebase_uid = ?", uid);
 }
 
+std::vector<DeveloperRow> list(SQLite::Database& db) {
+  Prepared query_prepared(db, std::string("SELECT ") + kDeveloperColumns + " FROM developers ORDER BY created_at, id");
+  SQLite::Statement& query = *query_prepared;
+  std::vector<DeveloperRow> rows;
+  while (query.executeStep()) rows.push_back(row_of(query));
+  return rows;
+}
+
 bool virtual_phone_taken(SQLite::Database& db, const std::string& phone) {
   Prepared query_prepared(db, "SELECT 1 FROM developers WHERE virtual_phone = ?");
   SQLite::Statement& query = *query_prepared;
@@ -83,6 +97,21 @@ void update_profile(SQLite::Database& db, const std::string& id, const std::stri
 
 void set_plan(SQLite::Database& db, const std::string& id, const std::string& plan, const std::string& updated_at) {
   exec_update(db, "UPDATE developers SET plan = ?, updated_at = ? WHERE id = ?", {plan, updated_at, id});
+}
+
+void set_password_hash(SQLite::Database& db, const std::string& id, const std::string& password_hash,
+                       const std::string& updated_at) {
+  exec_update(db, "UPDATE developers SET password_hash = ?, updated_at = ? WHERE id = ?", {password_hash, updated_at, id});
+}
+
+void set_disabled_at(SQLite::Database& db, const std::string& id, const std::optional<std::string>& disabled_at,
+                     const std::string& updated_at) {
+  Prepared statement_prepared(db, "UPDATE developers SET disabled_at = ?, updated_at = ? WHERE id = ?");
+  SQLite::Statement& statement = *statement_prepared;
+  bind_text(statement, 1, disabled_at);
+  statement.bind(2, updated_at);
+  statement.bind(3, id);
+  statement.exec();
 }
 
 void link_firebase(SQLite::Database& db, const std::string& id, const std::string& uid, const std::string& updated_at) {
@@ -135,6 +164,14 @@ bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::s
 
 void revoke_family(SQLite::Database& db, const std::string& family_id, const std::string& used_at) {
   exec_update(db, "UPDATE refresh_tokens SET used_at = ? WHERE family_id = ? AND used_at IS NULL", {used_at, family_id});
+}
+
+int revoke_developer(SQLite::Database& db, const std::string& developer_id, const std::string& used_at) {
+  Prepared statement_prepared(db, "UPDATE refresh_tokens SET used_at = ? WHERE developer_id = ? AND used_at IS NULL");
+  SQLite::Statement& statement = *statement_prepared;
+  statement.bind(1, used_at);
+  statement.bind(2, developer_id);
+  return statement.exec();
 }
 
 }  // namespace refresh_tokens

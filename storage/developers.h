@@ -22,6 +22,7 @@ struct DeveloperRow {
   std::optional<std::string> firebase_uid;
   std::string created_at;
   std::string updated_at;
+  std::optional<std::string> disabled_at;  // set while an operator has disabled the account
 };
 
 namespace developers {
@@ -31,10 +32,17 @@ bool insert(SQLite::Database& db, const DeveloperRow& row);
 std::optional<DeveloperRow> find_by_id(SQLite::Database& db, const std::string& id);
 std::optional<DeveloperRow> find_by_email_key(SQLite::Database& db, const std::string& email_key);
 std::optional<DeveloperRow> find_by_firebase_uid(SQLite::Database& db, const std::string& uid);
+// Every developer, oldest first.
+std::vector<DeveloperRow> list(SQLite::Database& db);
 bool virtual_phone_taken(SQLite::Database& db, const std::string& phone);
 void update_profile(SQLite::Database& db, const std::string& id, const std::string& name, const std::string& company,
                     const std::string& updated_at);
 void set_plan(SQLite::Database& db, const std::string& id, const std::string& plan, const std::string& updated_at);
+void set_password_hash(SQLite::Database& db, const std::string& id, const std::string& password_hash,
+                       const std::string& updated_at);
+// nullopt enables the account again.
+void set_disabled_at(SQLite::Database& db, const std::string& id, const std::optional<std::string>& disabled_at,
+                     const std::string& updated_at);
 void link_firebase(SQLite::Database& db, const std::string& id, const std::string& uid, const std::string& updated_at);
 void remove(SQLite::Database& db, const std::string& id);
 
@@ -57,6 +65,8 @@ std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& tok
 // Marks an unused token used; false if it was already used (a concurrent rotation won).
 bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at);
 void revoke_family(SQLite::Database& db, const std::string& family_id, const std::string& used_at);
+// Marks every unused refresh token of the developer used (all sessions end); returns how many.
+int revoke_developer(SQLite::Database& db, const std::string& developer_id, const std::string& used_at);
 
 }  // namespace refresh_tokens
 

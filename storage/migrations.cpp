@@ -17,6 +17,7 @@ const std::vector<Migration>& migrations() {
       {4, "otp", embedded::kMigration0004},
       {5, "webhooks", embedded::kMigration0005},
       {6, "analytics", embedded::kMigration0006},
+      {7, "developer_status", embedded::kMigration0007},
   };
   return list;
 }

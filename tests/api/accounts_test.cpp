@@ -315,6 +315,80 @@ TEST_CASE("a token of a deleted developer stops working") {
   CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(token)).status == 401);
 }
 
+TEST_CASE("a disabled developer gets 401 on every console endpoint, refresh and login; enabling restores access") {
+  testing::TestServer server(open_signup());
+  auto client = server.client();
+  const json session = signup(client, "ann@example.com");
+  const auto auth = testing::bearer(session["idToken"]);
+  const std::string project_id =
+      perform(client, "POST", "/v1/projects", R"({"name":"p"})", "application/json", auth).body["data"]["id"];
+  auto& accounts = server.application().runtime().accounts();
+
+  const auto disabled = accounts.set_disabled("ANN@example.com", true);
+  REQUIRE(disabled.ok());
+  CHECK(disabled.value().disabled_at == "2026-07-03T14:22:10.000Z");
+  const std::string login = R"({"email":"ann@example.com","password":"correct horse battery"})";
+  const std::string refresh = json{{"refreshToken", session["refreshToken"]}}.dump();
+  testing::run_scenarios(server, {
+      {"profile", "GET", "/v1/developer/me", "", "", auth, 401, "UNAUTHENTICATED"},
+      {"profile update", "PATCH", "/v1/developer/me", R"({"name":"x"})", "application/json", auth, 401, "UNAUTHENTICATED"},
+      {"projects", "GET", "/v1/projects", "", "", auth, 401, "UNAUTHENTICATED"},
+      {"new project", "POST", "/v1/projects", R"({"name":"q"})", "application/json", auth, 401, "UNAUTHENTICATED"},
+      {"a project", "GET", "/v1/projects/" + project_id, "", "", auth, 401, "UNAUTHENTICATED"},
+      {"applications", "GET", "/v1/applications", "", "", auth, 401, "UNAUTHENTICATED"},
+      {"analytics", "GET", "/v1/analytics/summary", "", "", auth, 401, "UNAUTHENTICATED"},
+      {"webhooks", "GET", "/v1/webhooks", "", "", auth, 401, "UNAUTHENTICATED"},
+      {"refresh", "POST", "/v1/auth/refresh", refresh, "application/json", {}, 401, "UNAUTHENTICATED"},
+      {"login with the right password", "POST", "/v1/auth/login", login, "application/json", {}, 401, "UNAUTHENTICATED"},
+  });
+  const auto refused = perform(client, "GET", "/v1/developer/me", "", "", auth);
+  CHECK(refused.body["error"]["message"] == "This account is disabled; ask the operator.");
+  CHECK(perform(client, "POST", "/v1/auth/login", login).body["error"]["message"] ==
+        "This account is disabled; ask the operator.");
+  CHECK_FALSE(accounts.issue_token("ann@example.com").ok());
+  CHECK(accounts.list_developers().at(0).disabled_at.has_value());
+
+  // Disabling twice keeps the first time.
+  server.clock().advance(1min);
+  CHECK(accounts.set_disabled("ann@example.com", true).value().disabled_at == "2026-07-03T14:22:10.000Z");
+
+  REQUIRE(accounts.set_disabled("ann@example.com", false).ok());
+  CHECK_FALSE(accounts.list_developers().at(0).disabled_at.has_value());
+  testing::run_scenarios(server, {
+      {"profile again", "GET", "/v1/developer/me", "", "", auth, 200, ""},
+      {"projects again", "GET", "/v1/projects", "", "", auth, 200, ""},
+      // Disabling ended the sessions: the old refresh token stays dead, a new login works.
+      {"the old refresh token", "POST", "/v1/auth/refresh", refresh, "application/json", {}, 401, "UNAUTHENTICATED"},
+      {"login", "POST", "/v1/auth/login", login, "application/json", {}, 200, ""},
+  });
+
+  CHECK(accounts.set_disabled("nobody@example.com", true).error().code == core::ErrorCode::kNotFound);
+}
+
+TEST_CASE("reset-password: the new password signs in, the old one does not, and every refresh token is revoked") {
+  testing::TestServer server(open_signup());
+  auto client = server.client();
+  const json first = signup(client, "ann@example.com");
+  const auto second = perform(client, "POST", "/v1/auth/login", R"({"email":"ann@example.com","password":"correct horse battery"})");
+  REQUIRE(second.status == 200);
+  auto& accounts = server.application().runtime().accounts();
+
+  CHECK(accounts.reset_password("ann@example.com", "too short").error().code == core::ErrorCode::kInvalidArgument);
+  CHECK(accounts.reset_password("nobody@example.com", "a new long password").error().code == core::ErrorCode::kNotFound);
+  REQUIRE(accounts.reset_password("Ann@Example.com", "a new long password").ok());
+
+  testing::run_scenarios(server, {
+      {"first session's refresh token", "POST", "/v1/auth/refresh", json{{"refreshToken", first["refreshToken"]}}.dump(),
+       "application/json", {}, 401, "UNAUTHENTICATED"},
+      {"second session's refresh token", "POST", "/v1/auth/refresh",
+       json{{"refreshToken", second.body["data"]["refreshToken"]}}.dump(), "application/json", {}, 401, "UNAUTHENTICATED"},
+      {"old password", "POST", "/v1/auth/login", R"({"email":"ann@example.com","password":"correct horse battery"})",
+       "application/json", {}, 401, "UNAUTHENTICATED"},
+      {"new password", "POST", "/v1/auth/login", R"({"email":"ann@example.com","password":"a new long password"})",
+       "application/json", {}, 200, ""},
+  });
+}
+
 TEST_CASE("profile: name and company change; plan, virtual number and bad values are refused") {
   testing::TestServer server;
   auto client = server.client();

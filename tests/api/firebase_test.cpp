@@ -208,3 +208,30 @@ TEST_CASE("--firebase-project-id without --firebase-certs is a start-up error") 
   CHECK_THROWS_AS(testing::TestServer({[](app::Config& config) { config.tokens.firebase_project_id = kProject; }, nullptr}),
                   app::http::StartupError);
 }
+
+TEST_CASE("a disabled developer's Firebase tokens are 401, whether the account is linked already or not") {
+  FirebaseFixture fixture;
+  testing::TestServer server(fixture.options());
+  auto client = server.client();
+  auto& accounts = server.application().runtime().accounts();
+  const auto me = [&](const std::string& uid) {
+    return perform(client, "GET", "/v1/developer/me", "", "",
+                   testing::bearer(fixture.key.token("kid-1", claims_at(server, server.clock(), uid))));
+  };
+
+  // Linked by an earlier token.
+  REQUIRE(me("uid-7").status == 200);
+  REQUIRE(accounts.set_disabled("uid-7@firebase.example.com", true).ok());
+  const auto refused = me("uid-7");
+  CHECK(refused.status == 401);
+  CHECK(refused.body["error"]["message"] == "This account is disabled; ask the operator.");
+  REQUIRE(accounts.set_disabled("uid-7@firebase.example.com", false).ok());
+  CHECK(me("uid-7").status == 200);
+
+  // An operator-made account, disabled before its first Firebase sign-in: not linked, refused.
+  server.create_developer("uid-8@firebase.example.com");
+  REQUIRE(accounts.set_disabled("uid-8@firebase.example.com", true).ok());
+  CHECK(me("uid-8").status == 401);
+  REQUIRE(accounts.set_disabled("uid-8@firebase.example.com", false).ok());
+  CHECK(me("uid-8").status == 200);
+}

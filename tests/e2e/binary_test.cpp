@@ -137,7 +137,8 @@ TEST_CASE("bad start-up input is one clear line on stderr and a non-zero exit") 
       {"unwritable database path", {"--db", dir.file("plain-file") + "/data.sqlite", "--key-file", dir.file("k")},
        "cannot open database"},
       {"port in use", {"--db", dir.file("a.sqlite"), "--listen", busy}, "cannot listen on " + busy},
-      {"malformed config", {"--db", dir.file("a.sqlite"), "--config", dir.file("bad.toml")}, "cobinar-phone: "},
+      {"malformed config", {"--db", dir.file("a.sqlite"), "--config", dir.file("bad.toml")},
+       "cobinar-phone: " + dir.file("bad.toml") + ":1:"},
       {"unknown option", {"--frobnicate"}, "--frobnicate"},
       {"unreadable key file", {"--db", dir.file("a.sqlite"), "--key-file", dir.file("plain-file")}, "key file"},
       {"not a database", {"--db", dir.file("bad.toml"), "--key-file", dir.file("k2")}, "database"},
@@ -219,6 +220,54 @@ TEST_CASE("configuration from the environment and a config file; JSON logs") {
   CHECK(request_lines == 1);
 }
 
+TEST_CASE("the shipped example config parses, and the server starts with it (--db and --listen overriding)") {
+  testing::TempDir dir;
+  const std::string example = COBINAR_SOURCE_DIR "/packaging/cobinar.example.toml";
+  const auto migrated = testing::run_binary(binary(), {"--config", example, "--db", dir.file("m.sqlite"), "migrate"});
+  CHECK_MESSAGE(migrated.code == 0, migrated.err);
+  CHECK(migrated.out.find("migrated schema") != std::string::npos);
+
+  // Its commented-out keys are valid too.
+  std::string uncommented;
+  std::istringstream lines(testing::read_file(example));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("# ") && line.find(" = ") != std::string::npos) line = line.substr(2);
+    uncommented += line + "\n";
+  }
+  testing::write_file(dir.file("all.toml"), uncommented);
+  const auto all = testing::run_binary(
+      binary(), {"migrate", "--config", dir.file("all.toml"), "--db", dir.file("m.sqlite"), "--key-file", dir.file("k"), "--tls-cert", example,
+                 "--tls-key", example});
+  CHECK_MESSAGE(all.code == 0, all.err);
+
+  testing::Process server(binary(), {"--config", example, "--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0"});
+  REQUIRE_MESSAGE(server.wait_for_stderr("\"msg\":\"listening\"", 10s), server.err());  // log-format = "json"
+  std::smatch match;
+  const std::string err = server.err();
+  REQUIRE(std::regex_search(err, match, std::regex(R"(127\.0\.0\.1:(\d+))")));
+  httplib::Client client("127.0.0.1", std::stoi(match[1]));
+  auto health = client.Get("/v1/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("a config file with a wrong type or an unknown key: exit 2, one line with file, line and key") {
+  testing::TempDir dir;
+  testing::write_file(dir.file("typed.toml"), "db = \"x.sqlite\"\nwebhook-allow-http = \"yes\"\n");
+  testing::write_file(dir.file("unknown.toml"), "# ops\nlog_format = \"json\"\n");
+  const auto typed = testing::run_binary(binary(), {"--config", dir.file("typed.toml"), "migrate"});
+  CHECK(typed.code == 2);
+  CHECK(typed.err == "cobinar-phone: " + dir.file("typed.toml") +
+                         ":2: key 'webhook-allow-http': expected true or false, not a string\n");
+  const auto unknown = testing::run_binary(binary(), {"migrate"}, {"COBINAR_CONFIG=" + dir.file("unknown.toml")});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err == "cobinar-phone: " + dir.file("unknown.toml") +
+                           ":2: key 'log_format': unknown option (did you mean 'log-format'?)\n");
+  CHECK_FALSE(std::filesystem::exists(dir.file("x.sqlite")));
+}
+
 TEST_CASE("serves HTTPS with --tls-cert and --tls-key") {
   testing::TempDir dir;
   const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
@@ -297,6 +346,107 @@ TEST_CASE("developer create, token and set-plan work while the server runs on th
   CHECK(short_password.code != 0);
   const auto nobody = testing::run_binary(binary(), {"token", "--email", "nobody@example.com", "--db", db});
   CHECK(nobody.code != 0);
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("developer list, reset-password, disable and enable work while the server runs on the same database") {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  testing::write_file(dir.file("cobinar.toml"), "db = \"" + db + "\"\n");
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
+  const int port = start_and_wait(server);
+  httplib::Client client("127.0.0.1", port);
+  auto login = [&](const std::string& password) {
+    auto answer = client.Post("/v1/auth/login",
+                              nlohmann::json{{"email", "ops@example.com"}, {"password", password}}.dump(), "application/json");
+    REQUIRE(answer);
+    return *answer;
+  };
+  auto one_line_failure = [](const testing::Completed& result, const std::string& text) {
+    CHECK(result.code == 1);
+    CHECK(line_count(result.err) == 1);
+    CHECK(result.err.starts_with("cobinar-phone: "));
+    CHECK_MESSAGE(result.err.find(text) != std::string::npos, result.err);
+  };
+
+  REQUIRE(testing::run_binary(binary(), {"developer", "create", "--email", "Ops@Example.com", "--name", "Ops",
+                                         "--password-stdin", "--db", db}, {}, "correct horse battery\n")
+              .code == 0);
+  REQUIRE(testing::run_binary(binary(), {"--db", db, "developer", "create", "--email", "b@example.com", "--plan", "unlimited"})
+              .code == 0);
+
+  // list: a JSON array, oldest first, no password hashes; --config works after the command name.
+  const auto listed = testing::run_binary(binary(), {"developer", "list", "--config", dir.file("cobinar.toml")});
+  REQUIRE_MESSAGE(listed.code == 0, listed.err);
+  CHECK(listed.out.find("argon2") == std::string::npos);
+  CHECK(listed.out.find("assword") == std::string::npos);
+  const auto developers = nlohmann::json::parse(listed.out);
+  REQUIRE(developers.size() == 2);
+  CHECK(developers[0]["email"] == "Ops@Example.com");
+  CHECK(developers[0]["name"] == "Ops");
+  CHECK(developers[0]["plan"] == "free");
+  CHECK(developers[0]["disabled"] == false);
+  CHECK(developers[0]["disabledAt"].is_null());
+  CHECK(developers[0]["id"].is_string());
+  CHECK(developers[0]["createdAt"].is_string());
+  CHECK(developers[1]["email"] == "b@example.com");
+  CHECK(developers[1]["plan"] == "unlimited");
+
+  // reset-password: the new password works, the old one and the old refresh token do not.
+  const auto before = login("correct horse battery");
+  REQUIRE(before.status == 200);
+  const std::string refresh_token = nlohmann::json::parse(before.body)["data"]["refreshToken"];
+  const auto reset = testing::run_binary(
+      binary(), {"developer", "reset-password", "--email", "OPS@example.com", "--password-stdin", "--db", db}, {},
+      "a brand new password\n");
+  REQUIRE_MESSAGE(reset.code == 0, reset.err);
+  CHECK(nlohmann::json::parse(reset.out)["email"] == "Ops@Example.com");
+  CHECK(login("correct horse battery").status == 401);
+  CHECK(login("a brand new password").status == 200);
+  auto refreshed = client.Post("/v1/auth/refresh", nlohmann::json{{"refreshToken", refresh_token}}.dump(), "application/json");
+  REQUIRE(refreshed);
+  CHECK(refreshed->status == 401);
+  one_line_failure(testing::run_binary(binary(), {"developer", "reset-password", "--email", "ops@example.com",
+                                                  "--password-stdin", "--db", db}, {}, "short\n"),
+                   "10 to 1024 characters");
+  one_line_failure(testing::run_binary(binary(), {"developer", "reset-password", "--email", "nobody@example.com",
+                                                  "--password-stdin", "--db", db}, {}, "a brand new password\n"),
+                   "No developer with email 'nobody@example.com'.");
+  CHECK(login("a brand new password").status == 200);
+
+  // disable: the ID token and login get 401 at once; enable restores both.
+  const auto token = testing::run_binary(binary(), {"token", "--email", "ops@example.com", "--db", db});
+  REQUIRE(token.code == 0);
+  const httplib::Headers auth = {{"Authorization", "Bearer " + token.out.substr(0, token.out.find('\n'))}};
+  CHECK(client.Get("/v1/developer/me", auth)->status == 200);
+  const auto disabled = testing::run_binary(binary(), {"--db", db, "developer", "disable", "--email", "ops@example.com"});
+  REQUIRE_MESSAGE(disabled.code == 0, disabled.err);
+  CHECK(nlohmann::json::parse(disabled.out)["disabled"] == true);
+  auto me = client.Get("/v1/developer/me", auth);
+  REQUIRE(me);
+  CHECK(me->status == 401);
+  CHECK(nlohmann::json::parse(me->body)["error"]["code"] == "UNAUTHENTICATED");
+  CHECK(client.Get("/v1/projects", auth)->status == 401);
+  CHECK(login("a brand new password").status == 401);
+  const auto listed_disabled = nlohmann::json::parse(
+      testing::run_binary(binary(), {"developer", "list", "--db", db}).out);
+  CHECK(listed_disabled[0]["disabled"] == true);
+  CHECK(listed_disabled[0]["disabledAt"].is_string());
+  CHECK(listed_disabled[1]["disabled"] == false);
+  one_line_failure(testing::run_binary(binary(), {"token", "--email", "ops@example.com", "--db", db}), "disabled");
+
+  const auto enabled = testing::run_binary(binary(), {"developer", "enable", "--email", "ops@example.com", "--db", db});
+  REQUIRE_MESSAGE(enabled.code == 0, enabled.err);
+  CHECK(nlohmann::json::parse(enabled.out)["disabled"] == false);
+  CHECK(client.Get("/v1/developer/me", auth)->status == 200);
+  CHECK(login("a brand new password").status == 200);
+
+  one_line_failure(testing::run_binary(binary(), {"developer", "disable", "--email", "nobody@example.com", "--db", db}),
+                   "No developer with email 'nobody@example.com'.");
+  one_line_failure(testing::run_binary(binary(), {"developer", "enable", "--email", "nobody@example.com", "--db", db}),
+                   "No developer with email 'nobody@example.com'.");
 
   server.signal(SIGTERM);
   CHECK(server.wait(10s) == 0);

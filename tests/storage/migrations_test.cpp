@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "storage/database.h"
+#include "storage/developers.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -90,4 +91,47 @@ TEST_CASE("a foreign SQLite database or a non-database file is refused") {
   testing::write_file(garbage, std::string(8192, 'x'));
   CHECK_THROWS_AS(storage::Database::open({garbage}, "t"), storage::OpenError);
   CHECK(testing::read_file(garbage) == std::string(8192, 'x'));
+}
+
+TEST_CASE("migration 7 adds developers.disabled_at to a version-6 database, keeping its developers enabled") {
+  testing::TempDir dir;
+  const std::string path = dir.file("db.sqlite");
+  {
+    // A database as the binary before migration 7 left it.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& migration : storage::migrations()) {
+      if (migration.version > 6) break;
+      db.exec(std::string(migration.sql));
+    }
+    db.exec("PRAGMA application_id = " + std::to_string(storage::kApplicationId));
+    db.exec("PRAGMA user_version = 6");
+    db.exec("INSERT INTO developers(id, email, email_key, plan, virtual_phone, password_hash, created_at, updated_at) "
+            "VALUES('d1', 'A@example.com', 'a@example.com', 'free', '+999100000001', 'hash', 't0', 't0')");
+  }
+  auto db = storage::Database::open({path}, "t1");
+  CHECK(db->migration().from_version == 6);
+  CHECK(db->migration().to_version == 7);
+  db->write([](SQLite::Database& c) {
+    auto row = storage::developers::find_by_email_key(c, "a@example.com");
+    REQUIRE(row);
+    CHECK_FALSE(row->disabled_at.has_value());
+    CHECK(row->password_hash == "hash");
+
+    storage::developers::set_disabled_at(c, "d1", std::string("t2"), "t2");
+    storage::developers::set_password_hash(c, "d1", "new hash", "t2");
+    const auto listed = storage::developers::list(c);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].disabled_at == "t2");
+    CHECK(listed[0].password_hash == "new hash");
+    CHECK(listed[0].updated_at == "t2");
+    storage::developers::set_disabled_at(c, "d1", std::nullopt, "t3");
+    CHECK_FALSE(storage::developers::find_by_id(c, "d1")->disabled_at.has_value());
+
+    for (const char* hash : {"h1", "h2"}) {
+      storage::refresh_tokens::insert(c, {hash, "d1", "f", "t0", "t0", "t9", std::nullopt});
+    }
+    CHECK(storage::refresh_tokens::revoke_developer(c, "d1", "t4") == 2);
+    CHECK(storage::refresh_tokens::find(c, "h1")->used_at == "t4");
+    CHECK(storage::refresh_tokens::revoke_developer(c, "d1", "t5") == 0);
+  });
 }
