@@ -369,6 +369,8 @@ int OtpService::expire_overdue() {
   int total = 0;
   while (true) {
     const std::string now = format_timestamp(clock_.now());
+    // A read first: most passes find nothing and must not queue a write job for that.
+    if (db_.read([&](SQLite::Database& c) { return storage::otp::pending_expired(c, now, 1).empty(); })) break;
     const int closed = db_.write([&](SQLite::Database& c) {
       auto rows = storage::otp::pending_expired(c, now, 500);
       for (auto& row : rows) close_request(c, row, "expired", kExpiredUnseen, now);

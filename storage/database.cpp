@@ -3,6 +3,9 @@
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <utility>
@@ -46,7 +49,12 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {}
 
 std::unique_ptr<Database> Database::open(const DatabaseOptions& options, std::string_view now) {
   std::unique_ptr<Database> database(new Database(options));
+  struct stat before {};
+  const bool created = ::stat(options.path.c_str(), &before) != 0 && errno == ENOENT;
   database->writer_ = open_connection(options, /*create=*/true);
+  // The database holds hashes, sealed secrets and phone numbers: only its owner reads it
+  // (SQLite gives the -wal and -shm files the same mode). An existing file keeps its mode.
+  if (created) ::chmod(options.path.c_str(), 0600);
   try {
     // Refuse an incompatible file before changing anything in it (WAL switch included).
     check_compatible(*database->writer_);
@@ -61,6 +69,7 @@ std::unique_ptr<Database> Database::open(const DatabaseOptions& options, std::st
         database->writer_->getHandle(),
         [](void* self, sqlite3*, const char*, int frames) {
           static_cast<Database*>(self)->wal_frames_ = frames;
+          ++static_cast<Database*>(self)->wal_commits_;
           return SQLITE_OK;
         },
         database.get());
@@ -155,6 +164,7 @@ void Database::writer_loop() {
     }
     // Everyone who arrived while the previous batch was committing shares this transaction.
     std::exception_ptr batch_error;
+    const std::uint64_t commits_before = wal_commits_;
     try {
       exec("BEGIN IMMEDIATE");
       for (WriteJob* job : batch) {
@@ -183,7 +193,9 @@ void Database::writer_loop() {
         job->answered.notify_one();
       }
     }
-    if (store_error || writer_failing_) report_writer(store_error);
+    // Only a commit that wrote to the WAL proves the store can write again (an empty one
+    // touches no file).
+    if (store_error || (writer_failing_ && wal_commits_ != commits_before)) report_writer(store_error);
     if (wal_frames_ >= kWalRestartFrames) {
       // Finish right after a background pass, when little is left to copy and sync (with
       // synchronous=NORMAL the first sync of a long WAL stalled the writer 10-20 ms).

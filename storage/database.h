@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -122,6 +123,7 @@ class Database {
 
   // Frames in the WAL after the writer's last commit (from sqlite3_wal_hook; writer thread only).
   int wal_frames_ = 0;
+  std::uint64_t wal_commits_ = 0;  // commits that wrote frames (wal hook; writer thread only)
   bool checkpoint_requested_ = false;  // under queue_mutex_: the writer wants a pass now
   std::atomic<bool> checkpoint_caught_up_ = false;  // that pass is done
   static constexpr int kWalRestartFrames = 4096;  // 16 MiB of 4 KiB pages

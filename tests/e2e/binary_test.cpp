@@ -53,7 +53,7 @@ std::size_t line_count(const std::string& text) { return static_cast<std::size_t
 
 }  // namespace
 
-TEST_CASE("serve answers health, creates a 0600 key file, and exits 0 on SIGTERM") {
+TEST_CASE("serve answers health, creates a 0600 key file and database, and exits 0 on SIGTERM") {
   testing::TempDir dir;
   testing::Process server(binary(), {"--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0"});
   const int port = start_and_wait(server);
@@ -67,6 +67,11 @@ TEST_CASE("serve answers health, creates a 0600 key file, and exits 0 on SIGTERM
   struct stat info {};
   REQUIRE(::stat(dir.file("data.sqlite.key").c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
+  for (const char* file : {"data.sqlite", "data.sqlite-wal"}) {
+    CAPTURE(file);
+    REQUIRE(::stat(dir.file(file).c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+  }
 
   server.signal(SIGTERM);
   CHECK(server.wait(10s) == 0);

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/e2e/process.h"
@@ -306,6 +307,32 @@ TEST_CASE("SIGHUP re-reads the TLS certificate for new connections and keeps ser
   after.enable_server_certificate_verification(true);
   CHECK(after.Get("/v1/health"));
 
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}
+
+TEST_CASE("SIGHUP re-reads the Firebase certificate file and says how many keys it holds") {
+  testing::TempDir dir;
+  const std::string pem = dir.file("google.pem"), key = dir.file("google.key"), certs = dir.file("certs.json");
+  const auto made = testing::run_binary(
+      "/usr/bin/openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=securetoken", "-days", "1",
+                           "-keyout", key, "-out", pem});
+  REQUIRE_MESSAGE(made.code == 0, made.err);
+  std::stringstream text;
+  text << std::ifstream(pem).rdbuf();
+  { std::ofstream(certs) << nlohmann::json{{"kid-1", text.str()}}.dump(); }
+
+  testing::Process server(binary(), {"--db", dir.file("data.sqlite"), "--listen", "127.0.0.1:0",
+                                     "--firebase-project-id", "demo-project", "--firebase-certs", certs});
+  start_and_wait(server);
+  server.signal(SIGHUP);
+  CHECK(server.wait_for_stderr("info reloaded Firebase certificates file=" + certs + " keys=1", 5s));
+  { std::ofstream(certs, std::ios::trunc) << nlohmann::json{{"kid-1", text.str()}, {"kid-2", text.str()}}.dump(); }
+  server.signal(SIGHUP);
+  CHECK(server.wait_for_stderr("keys=2", 5s));
+  { std::ofstream(certs, std::ios::trunc) << "{broken"; }
+  server.signal(SIGHUP);
+  CHECK(server.wait_for_stderr("the file holds no usable certificate", 5s));
   server.signal(SIGTERM);
   CHECK(server.wait(10s) == 0);
 }

@@ -1,3 +1,4 @@
+#include "core/health.h"
 #include "core/monitor.h"
 
 #include <doctest/doctest.h>
@@ -89,4 +90,33 @@ TEST_CASE("failing() lists what fails now, with its impact, first and last time 
   // A new failure after a recovery starts a new count.
   monitor.failed("writer", "commit_failed", "again", core::Impact::kDegraded);
   CHECK(monitor.failing()[1].count == 1);
+}
+
+TEST_CASE("health: a degrading failure (store cannot write, worker died) makes it non-operational; a dependency does not") {
+  core::ManualClock clock(core::TimePoint(milliseconds(0)));
+  core::ComponentMonitor monitor(clock);
+  bool readable = true;
+  core::HealthService health(clock, [&] { return readable; }, "1.0", &monitor);
+  CHECK(health.check().operational);
+  CHECK(health.check().failing.empty());
+
+  monitor.failed("sms", "delivery_failed", "gateway down");
+  auto report = health.check();
+  CHECK(report.operational);
+  REQUIRE(report.failing.size() == 1);
+  CHECK(report.failing[0].component == "sms");
+
+  monitor.failed("webhooks", "died", "a webhook delivery worker stopped", core::Impact::kDegraded);
+  report = health.check();
+  CHECK_FALSE(report.operational);
+  CHECK(report.failing.size() == 2);
+
+  monitor.recovered("webhooks");
+  monitor.recovered("sms");
+  CHECK(health.check().operational);
+  readable = false;
+  report = health.check();
+  CHECK_FALSE(report.operational);
+  REQUIRE(report.failing.size() == 1);
+  CHECK(report.failing[0].component == "store");
 }
