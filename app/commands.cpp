@@ -63,6 +63,10 @@ int serve(const Config& config) {
                          {"scheme", config.http.tls_cert.empty() ? "http" : "https"},
                          {"db", config.db_path},
                          {"version", COBINAR_VERSION}});
+  if (config.metrics_http) {
+    log.info("metrics listening", {{"address", config.metrics_http->host + ":" + std::to_string(application->metrics_port())},
+                                   {"path", "/metrics"}});
+  }
   application->run();
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();

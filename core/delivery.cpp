@@ -93,6 +93,9 @@ int DeliveryWorker::run_due() {
       storage::sms_jobs::update(c, job);
       if (job.status != "queued") storage::otp::set_delivery_status(c, job.request_id, job.status);
     });
+    if (observer_) {
+      observer_(outcome.sent ? SmsAttemptOutcome::kSent : retry ? SmsAttemptOutcome::kRetry : SmsAttemptOutcome::kFailed);
+    }
     if (!outcome.sent && log_) log_("sms delivery attempt failed", "request " + job.request_id + ": " + outcome.error);
   }
   return static_cast<int>(jobs.size());

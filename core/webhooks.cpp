@@ -290,6 +290,12 @@ storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry
       }
     }
   });
+  if (observer_) {
+    observer_(ok     ? WebhookAttemptOutcome::kDelivered
+              : gone ? WebhookAttemptOutcome::kGone
+              : row.status == "pending" ? WebhookAttemptOutcome::kRetry
+                                        : WebhookAttemptOutcome::kFailed);
+  }
   if (!ok && log_) log_("webhook delivery failed", "delivery " + row.id + ": " + row.last_error.value_or(""));
   return row;
 }

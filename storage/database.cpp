@@ -133,6 +133,9 @@ void Database::writer_loop() {
     }
     // Everyone who arrived while the previous batch was committing shares this transaction.
     std::exception_ptr batch_error;
+    CommitStats stats;
+    stats.jobs = batch.size();
+    const auto began = std::chrono::steady_clock::now();
     try {
       exec("BEGIN IMMEDIATE");
       for (WriteJob* job : batch) {
@@ -146,11 +149,15 @@ void Database::writer_loop() {
           exec("RELEASE job");
         }
       }
+      const auto committing = std::chrono::steady_clock::now();
       exec("COMMIT");
+      stats.commit = std::chrono::steady_clock::now() - committing;
+      stats.committed = true;
     } catch (...) {
       batch_error = std::current_exception();
       writer_->tryExec("ROLLBACK");
     }
+    stats.batch = std::chrono::steady_clock::now() - began;
     {
       std::lock_guard lock(queue_mutex_);
       for (WriteJob* job : batch) {
@@ -158,6 +165,7 @@ void Database::writer_loop() {
         job->done = true;
         job->answered.notify_one();
       }
+      if (commit_observer_) commit_observer_(stats);
     }
     if (wal_frames_ >= kWalRestartFrames) {
       // Finish right after a background pass, when little is left to copy and sync (with
@@ -213,6 +221,11 @@ void Database::checkpoint_loop() {
     if (requested) checkpoint_caught_up_ = true;
     lock.lock();
   }
+}
+
+void Database::set_commit_observer(CommitObserver observer) {
+  std::lock_guard lock(queue_mutex_);
+  commit_observer_ = std::move(observer);
 }
 
 bool Database::ping() noexcept {

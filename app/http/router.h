@@ -12,6 +12,7 @@
 
 #include "app/http/reply.h"
 #include "app/log.h"
+#include "app/metrics.h"
 
 namespace app::http {
 
@@ -23,7 +24,9 @@ struct Route {
 
 class Router {
  public:
-  Router(std::vector<Route> routes, Log& log);
+  // With `metrics`, every dispatched request is counted under its route template (registered
+  // here, once), or under "unmatched" when no route takes it.
+  Router(std::vector<Route> routes, Log& log, metrics::Metrics* metrics = nullptr);
 
   void dispatch(const httplib::Request& request, httplib::Response& response,
                 const std::string& request_id) const;
@@ -35,11 +38,13 @@ class Router {
   struct CompiledRoute {
     Route route;
     std::vector<std::string> segments;  // "" = a {parameter}
+    metrics::RouteMetrics* metrics = nullptr;
   };
 
   std::vector<CompiledRoute> routes_;
   std::size_t max_segments_ = 0;
   Log& log_;
+  metrics::RouteMetrics* unmatched_ = nullptr;
 };
 
 // Writes a reply (or an error envelope) into an httplib response.
