@@ -1,6 +1,11 @@
 #include "app/application.h"
 
+#include <sys/stat.h>
+
+#include <thread>
+
 #include "app/http/routes.h"
+#include "storage/queue_stats.h"
 
 namespace app {
 
@@ -22,12 +27,30 @@ Application::Application(const Config& config, Environment env)
                 {{"component", failure.component}, {"kind", failure.kind}, {"reason", failure.reason}});
     }
   });
+  // Counting is always on (a few relaxed atomic adds per request); serving the exposition is
+  // what --metrics-listen turns on.
+  metrics_ = std::make_unique<metrics::Metrics>(COBINAR_VERSION);
+  runtime_.database().set_commit_observer([m = metrics_.get()](const storage::CommitStats& s) { m->on_commit(s); });
+  runtime_.delivery().set_attempt_observer([m = metrics_.get()](core::SmsAttemptOutcome o) { m->on_sms_attempt(o); });
+  runtime_.webhook_engine().set_attempt_observer(
+      [m = metrics_.get()](core::WebhookAttemptOutcome o) { m->on_webhook_attempt(o); });
+
   auto probe = env_.storage_probe ? env_.storage_probe : [db = &runtime_.database()] { return db->ping(); };
   health_ = std::make_unique<core::HealthService>(env_.clock, std::move(probe), COBINAR_VERSION, &runtime_.monitor());
   router_ = std::make_unique<http::Router>(http::make_routes(
       {*health_, runtime_.accounts(), runtime_.projects(), runtime_.applications(), runtime_.otp(),
-                         runtime_.webhooks(), runtime_.analytics()}), env_.log);
+                         runtime_.webhooks(), runtime_.analytics()}), env_.log, metrics_.get());
   server_ = std::make_unique<http::HttpServer>(config.http, *router_, env_.log, env_.random);
+
+  if (config.metrics_http) {
+    std::vector<http::Route> routes;
+    routes.push_back({"GET", "/metrics", [this](const http::HttpRequest&) -> core::Result<http::Reply> {
+                        return http::Reply::plain(render_metrics(), metrics::kContentType);
+                      }});
+    metrics_router_ = std::make_unique<http::Router>(std::move(routes), env_.log);
+    // Its own randomness (request ids): the injected one need not be thread-safe.
+    metrics_server_ = std::make_unique<http::HttpServer>(*config.metrics_http, *metrics_router_, env_.log, metrics_random_);
+  }
 }
 
 Application::~Application() {
@@ -35,6 +58,53 @@ Application::~Application() {
   if (expiry_) expiry_->stop();
   runtime_.delivery().stop();
   runtime_.webhook_engine().stop();
+  // The metrics go before the database's writer thread does.
+  runtime_.database().set_commit_observer(nullptr);
+}
+
+int Application::bind() {
+  const int port = server_->bind();
+  if (metrics_server_) metrics_port_ = metrics_server_->bind();
+  return port;
+}
+
+void Application::stop() {
+  server_->stop();
+  if (metrics_server_) metrics_server_->stop();
+}
+
+std::string Application::render_metrics() {
+  metrics::ScrapeState state;
+  const http::HttpServerStats edge = server_->stats();
+  state.open_connections = edge.open_connections;
+  state.rejected_requests = edge.rejected_requests;
+  state.refused_connections = edge.refused_connections;
+
+  const core::TimePoint now = env_.clock.now();
+  auto queue_state = [&](const storage::QueueStats& stats) {
+    metrics::QueueState queue{stats.depth, 0};
+    if (stats.oldest_created_at) {
+      if (const auto oldest = core::parse_timestamp(*stats.oldest_created_at); oldest && *oldest < now) {
+        queue.oldest_age_seconds = std::chrono::duration<double>(now - *oldest).count();
+      }
+    }
+    return queue;
+  };
+  try {
+    runtime_.database().read([&](SQLite::Database& c) {
+      state.sms_queue = queue_state(storage::sms_queue_stats(c));
+      state.webhook_queue = queue_state(storage::webhook_queue_stats(c));
+    });
+  } catch (const std::exception& e) {
+    env_.log.warn("metrics: cannot read the queues", {{"what", e.what()}});
+  }
+
+  const std::string& db_path = runtime_.database().options().path;
+  struct stat info {};
+  if (::stat((db_path + "-wal").c_str(), &info) == 0) state.wal_bytes = static_cast<double>(info.st_size);
+  if (::stat(db_path.c_str(), &info) == 0) state.db_bytes = static_cast<double>(info.st_size);
+  state.process = metrics::read_process_state();
+  return metrics_->render(state);
 }
 
 void Application::run() {
@@ -60,7 +130,13 @@ void Application::run() {
     }
   });
   expiry_->start();
+  std::thread metrics_thread;
+  if (metrics_server_) metrics_thread = std::thread([this] { metrics_server_->run(); });
   server_->run();
+  if (metrics_server_) {
+    metrics_server_->stop();
+    metrics_thread.join();
+  }
   // In-flight requests are done; let queued deliveries wait for the next start (they are durable).
   retention_->stop();
   expiry_->stop();

@@ -14,6 +14,8 @@
 //                   and stale phone-failure rows
 //   expiry          core/periodic.h: every 20 s, closes pending requests past their TTL
 //                   (status expired, code hash erased)
+//   metrics         with --metrics-listen: a second HttpServer (its event loop on a thread of
+//                   its own, one worker) that answers GET /metrics
 #pragma once
 
 #include <functional>
@@ -24,9 +26,11 @@
 #include "app/http/router.h"
 #include "app/http/server.h"
 #include "app/log.h"
+#include "app/metrics.h"
 #include "app/runtime.h"
 #include "core/health.h"
 #include "core/periodic.h"
+#include "core/random.h"
 
 namespace app {
 
@@ -47,10 +51,13 @@ class Application {
   Application(const Config& config, Environment env);
   ~Application();
 
-  int bind() { return server_->bind(); }
+  // Binds the API listener (and the metrics listener, when configured); returns the API port.
+  int bind();
+  // The bound metrics port; 0 without --metrics-listen or before bind().
+  int metrics_port() const { return metrics_port_; }
   // Starts the background workers (delivery, retention) and serves until stop().
   void run();
-  void stop() { server_->stop(); }
+  void stop();
   // SIGHUP: re-reads the TLS certificate and key and the Firebase certificate file, keeps every
   // connection, and logs what it reloaded (or why it kept the old ones). Thread-safe.
   void reload();
@@ -58,15 +65,22 @@ class Application {
   Runtime& runtime() { return runtime_; }
   storage::Database& database() { return runtime_.database(); }
   const http::Router& router() const { return *router_; }
+  // The exposition GET /metrics answers with (works without --metrics-listen too).
+  std::string render_metrics();
 
  private:
   Environment env_;
   Runtime runtime_;
+  std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<core::HealthService> health_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<core::PeriodicTask> retention_;
   std::unique_ptr<core::PeriodicTask> expiry_;
+  core::SodiumRandom metrics_random_;
+  std::unique_ptr<http::Router> metrics_router_;
+  std::unique_ptr<http::HttpServer> metrics_server_;
+  int metrics_port_ = 0;
 };
 
 }  // namespace app

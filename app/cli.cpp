@@ -104,6 +104,9 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       ->check(CLI::Range(0.1, 3600.0));
   add("keep-alive-timeout", keep_alive_timeout, "Seconds an idle keep-alive connection stays open after an answer")
       ->check(CLI::Range(0.1, 3600.0));
+  std::string metrics_listen;
+  add("metrics-listen", metrics_listen,
+      "Serve Prometheus metrics at GET /metrics on this separate host:port (default: off)");
   add("log-format", log_format, "Log line format: text or json")->check(CLI::IsMember({"text", "json"}));
   add("durability", durability,
       "full: an answered request survives power loss (synchronous=FULL); normal: survives a process crash")
@@ -265,6 +268,20 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
     err << "cobinar-phone: --listen: '" << listen << "' is not host:port (see --help)\n";
     outcome.exit_code = 2;
     return outcome;
+  }
+  if (!metrics_listen.empty()) {
+    // A small listener of its own: a scrape every few seconds needs one worker, and its
+    // requests stay out of the access log.
+    http::HttpOptions metrics_http;
+    metrics_http.threads = 1;
+    metrics_http.max_connections = 64;
+    metrics_http.access_log = false;
+    if (!parse_listen(metrics_listen, metrics_http)) {
+      err << "cobinar-phone: --metrics-listen: '" << metrics_listen << "' is not host:port (see --help)\n";
+      outcome.exit_code = 2;
+      return outcome;
+    }
+    config.metrics_http = metrics_http;
   }
   auto milliseconds_of = [](double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); };
   config.http.head_timeout = milliseconds_of(head_timeout);

@@ -78,6 +78,10 @@ int serve(const Config& config) {
     log.warn("live SMS delivery is not configured: a live application's send to a real number answers 503 "
              "SMS_NOT_CONFIGURED; set --sms-driver http or exec (or inbox for a sandbox)");
   }
+  if (config.metrics_http) {
+    log.info("metrics listening", {{"address", config.metrics_http->host + ":" + std::to_string(application->metrics_port())},
+                                   {"path", "/metrics"}});
+  }
   application->run();
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();

@@ -2,6 +2,7 @@
 // --config file have been merged (in that order of precedence). Plain values.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   storage::Durability durability = storage::Durability::kFull;
   http::HttpOptions http;
+  // --metrics-listen: Prometheus metrics at /metrics on this separate listener; nullopt = off.
+  std::optional<http::HttpOptions> metrics_http;
 
   // Console identity.
   core::AccountOptions accounts;

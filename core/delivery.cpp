@@ -110,6 +110,9 @@ int DeliveryWorker::run_due() {
         monitor_->failed("sms", "delivery_failed", job.driver + " driver: " + outcome.error);
       }
     }
+    if (observer_) {
+      observer_(outcome.sent ? SmsAttemptOutcome::kSent : retry ? SmsAttemptOutcome::kRetry : SmsAttemptOutcome::kFailed);
+    }
   }
   return static_cast<int>(jobs.size());
 }

@@ -46,6 +46,9 @@ struct DeliveryOptions {
   int batch = 32;
 };
 
+// What one delivery attempt of an SMS job came to (for metrics).
+enum class SmsAttemptOutcome { kSent, kRetry, kFailed };
+
 class DeliveryWorker {
  public:
   DeliveryWorker(storage::Database& db, const Clock& clock, const ServerKey& key,
@@ -59,6 +62,8 @@ class DeliveryWorker {
   void wake();
   // Attempts every job that is due now; returns how many were attempted.
   int run_due();
+  // Told the outcome of every attempt, on the worker thread. Set it before start().
+  void set_attempt_observer(std::function<void(SmsAttemptOutcome)> observer) { observer_ = std::move(observer); }
 
  private:
   void loop();
@@ -70,6 +75,7 @@ class DeliveryWorker {
   std::map<std::string, std::shared_ptr<SmsDriver>> drivers_;
   DeliveryOptions options_;
   ComponentMonitor* monitor_;
+  std::function<void(SmsAttemptOutcome)> observer_;
   std::mutex mutex_;
   std::condition_variable wakeup_;
   bool stopping_ = false;

@@ -307,6 +307,12 @@ storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry
       monitor_->failed("webhooks", "delivery_failed", "webhook " + webhook->id + ": " + row.last_error.value_or(""));
     }
   }
+  if (observer_) {
+    observer_(ok     ? WebhookAttemptOutcome::kDelivered
+              : gone ? WebhookAttemptOutcome::kGone
+              : row.status == "pending" ? WebhookAttemptOutcome::kRetry
+                                        : WebhookAttemptOutcome::kFailed);
+  }
   return row;
 }
 

@@ -98,6 +98,10 @@ struct TestDelivery {
   std::optional<int> status_code;
 };
 
+// What one delivery attempt came to (for metrics): delivered, failed and scheduled again,
+// failed for good (no retry left), or the receiver answered 410 and the webhook was disabled.
+enum class WebhookAttemptOutcome { kDelivered, kRetry, kFailed, kGone };
+
 class WebhookEngine {
  public:
   WebhookEngine(storage::Database& db, const Clock& clock, Random& random, ApplicationService& applications,
@@ -116,6 +120,9 @@ class WebhookEngine {
   storage::DeliveryRow attempt(storage::DeliveryRow row, bool retry_on_failure);
 
   const WebhookOptions& options() const { return options_; }
+  // Told the outcome of every attempt (on the thread that made it). Set it before start() and
+  // before requests are served.
+  void set_attempt_observer(std::function<void(WebhookAttemptOutcome)> observer) { observer_ = std::move(observer); }
 
  private:
   void loop();
@@ -128,6 +135,7 @@ class WebhookEngine {
   WebhookTransport& transport_;
   WebhookOptions options_;
   ComponentMonitor* monitor_;
+  std::function<void(WebhookAttemptOutcome)> observer_;
   std::mutex mutex_;
   std::mutex fan_out_mutex_;
   std::condition_variable wakeup_;

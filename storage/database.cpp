@@ -165,6 +165,9 @@ void Database::writer_loop() {
     // Everyone who arrived while the previous batch was committing shares this transaction.
     std::exception_ptr batch_error;
     const std::uint64_t commits_before = wal_commits_;
+    CommitStats stats;
+    stats.jobs = batch.size();
+    const auto began = std::chrono::steady_clock::now();
     try {
       exec("BEGIN IMMEDIATE");
       for (WriteJob* job : batch) {
@@ -178,12 +181,16 @@ void Database::writer_loop() {
           exec("RELEASE job");
         }
       }
+      const auto committing = std::chrono::steady_clock::now();
       exec("COMMIT");
+      stats.commit = std::chrono::steady_clock::now() - committing;
+      stats.committed = true;
     } catch (...) {
       batch_error = std::current_exception();
       writer_->tryExec("ROLLBACK");
     }
     std::exception_ptr store_error = batch_error && is_store_failure(batch_error) ? batch_error : nullptr;
+    stats.batch = std::chrono::steady_clock::now() - began;
     {
       std::lock_guard lock(queue_mutex_);
       for (WriteJob* job : batch) {
@@ -192,6 +199,7 @@ void Database::writer_loop() {
         job->done = true;
         job->answered.notify_one();
       }
+      if (commit_observer_) commit_observer_(stats);
     }
     // Only a commit that wrote to the WAL proves the store can write again (an empty one
     // touches no file).
@@ -284,6 +292,11 @@ void Database::checkpoint_loop() {
     if (requested) checkpoint_caught_up_ = true;
     lock.lock();
   }
+}
+
+void Database::set_commit_observer(CommitObserver observer) {
+  std::lock_guard lock(queue_mutex_);
+  commit_observer_ = std::move(observer);
 }
 
 bool Database::ping() noexcept {

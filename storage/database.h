@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -34,6 +35,16 @@ enum class Durability {
   kFull,    // synchronous=FULL: an answered write survives power loss
   kNormal,  // synchronous=NORMAL: survives a process crash
 };
+
+// What one group commit did; reported to the commit observer (for metrics).
+struct CommitStats {
+  std::size_t jobs = 0;                  // write jobs that shared the transaction
+  std::chrono::nanoseconds batch{0};     // BEGIN IMMEDIATE to the end of COMMIT (or ROLLBACK)
+  std::chrono::nanoseconds commit{0};    // the COMMIT statement alone: the fsync
+  bool committed = false;                // false: the whole batch failed and rolled back
+};
+// Called on the writer thread after each batch, under the queue lock: keep it to a few atomics.
+using CommitObserver = std::function<void(const CommitStats&)>;
 
 struct DatabaseOptions {
   std::string path;                        // the SQLite file; created if missing
@@ -85,6 +96,9 @@ class Database {
 
   // True when the database can be read right now.
   bool ping() noexcept;
+
+  // Replaces the observer of group commits (nullptr: none). Thread-safe.
+  void set_commit_observer(CommitObserver observer);
 
   ~Database();
 
@@ -138,6 +152,7 @@ class Database {
   std::condition_variable checkpoint_wakeup_;
   std::deque<WriteJob*> queue_;
   bool stopping_ = false;
+  CommitObserver commit_observer_;  // under queue_mutex_
   std::thread writer_thread_;
   std::thread checkpoint_thread_;
   std::mutex pool_mutex_;

@@ -23,6 +23,8 @@ struct Reply {
   int status = 200;
   nlohmann::json body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> text;  // set: sent as is with content_type instead of the JSON body
+  std::string content_type;
 
   // `{ "data": data }` with the given status.
   static Reply data(nlohmann::json data, int status = 200);
@@ -30,6 +32,8 @@ struct Reply {
   static Reply list(nlohmann::json items, const std::optional<std::string>& next_cursor);
   // `{ "data": { "id": id, "deleted": true } }`, the answer of every DELETE.
   static Reply deleted(const std::string& id);
+  // A non-JSON answer (the metrics exposition).
+  static Reply plain(std::string text, std::string content_type, int status = 200);
 };
 
 using Handler = std::function<core::Result<Reply>(const HttpRequest&)>;

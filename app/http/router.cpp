@@ -1,6 +1,7 @@
 #include "app/http/router.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "app/http/error_mapping.h"
 #include "app/http/wire.h"
@@ -68,27 +69,37 @@ std::optional<std::string> percent_decode(std::string_view text) {
 }
 
 Reply Reply::data(nlohmann::json data, int status) {
-  return Reply{status, nlohmann::json{{"data", std::move(data)}}, {}};
+  return Reply{status, nlohmann::json{{"data", std::move(data)}}, {}, std::nullopt, {}};
 }
 
 Reply Reply::list(nlohmann::json items, const std::optional<std::string>& next_cursor) {
   return Reply{200,
                nlohmann::json{{"data", std::move(items)},
                               {"nextCursor", next_cursor ? nlohmann::json(*next_cursor) : nlohmann::json(nullptr)}},
+               {},
+               std::nullopt,
                {}};
 }
 
 Reply Reply::deleted(const std::string& id) { return data({{"id", id}, {"deleted", true}}); }
 
+Reply Reply::plain(std::string text, std::string content_type, int status) {
+  return Reply{status, nullptr, {}, std::move(text), std::move(content_type)};
+}
+
 void write_reply(httplib::Response& response, const Reply& reply) {
   response.status = reply.status;
   for (const auto& [name, value] : reply.headers) response.set_header(name, value);
+  if (reply.text) {
+    response.set_content(*reply.text, reply.content_type);
+    return;
+  }
   response.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                        "application/json; charset=utf-8");
 }
 
 void write_error(httplib::Response& response, const core::Error& error, std::string_view request_id) {
-  Reply reply{http_status(error.code), error_envelope(error, request_id), {}};
+  Reply reply{http_status(error.code), error_envelope(error, request_id), {}, std::nullopt, {}};
   if (error.code == core::ErrorCode::kRateLimited && error.details.contains("retryAfter")) {
     reply.headers.emplace_back("Retry-After", error.details["retryAfter"].dump());
   }
@@ -96,13 +107,41 @@ void write_error(httplib::Response& response, const core::Error& error, std::str
   write_reply(response, reply);
 }
 
-Router::Router(std::vector<Route> routes, Log& log) : log_(log) {
+Router::Router(std::vector<Route> routes, Log& log, metrics::Metrics* metrics) : log_(log) {
+  if (metrics != nullptr) unmatched_ = metrics->unmatched();
   for (auto& route : routes) {
     auto segments = template_segments(route.path);
     max_segments_ = std::max(max_segments_, segments.size());
-    routes_.push_back(CompiledRoute{std::move(route), std::move(segments)});
+    metrics::RouteMetrics* counted = metrics != nullptr ? metrics->add_route(route.method, route.path) : nullptr;
+    routes_.push_back(CompiledRoute{std::move(route), std::move(segments), counted});
   }
 }
+
+namespace {
+
+// Counts the request when it is answered, under the route that took it (or "unmatched"):
+// the status class, the error code of an error answer, and the time taken.
+class Recorder {
+ public:
+  Recorder(metrics::RouteMetrics* route, const httplib::Response& response)
+      : route_(route), response_(response), started_(std::chrono::steady_clock::now()) {}
+  ~Recorder() {
+    if (route_ != nullptr) route_->record(response_.status, error_, std::chrono::steady_clock::now() - started_);
+  }
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  void route(metrics::RouteMetrics* route) { route_ = route; }
+  void error(core::ErrorCode code) { error_ = code; }
+
+ private:
+  metrics::RouteMetrics* route_;
+  const httplib::Response& response_;
+  std::chrono::steady_clock::time_point started_;
+  std::optional<core::ErrorCode> error_;
+};
+
+}  // namespace
 
 std::vector<std::string> Router::signatures() const {
   std::vector<std::string> out;
@@ -112,6 +151,7 @@ std::vector<std::string> Router::signatures() const {
 
 void Router::dispatch(const httplib::Request& request, httplib::Response& response,
                       const std::string& request_id) const {
+  Recorder recorder(unmatched_, response);
   // Match on the raw target so an encoded '/' inside a parameter stays inside it.
   const std::string raw_path = request.target.substr(0, request.target.find('?'));
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
@@ -132,7 +172,9 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
       allowed.push_back(compiled.route.method);
       continue;
     }
+    if (compiled.metrics != nullptr) recorder.route(compiled.metrics);
     if (carries_body(request) && !is_json_media_type(request.get_header_value("Content-Type"))) {
+      recorder.error(core::ErrorCode::kUnsupportedMediaType);
       write_error(response, error_for_status(415), request_id);
       return;
     }
@@ -141,6 +183,7 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
       if (!compiled.segments[i].empty()) continue;
       auto decoded = percent_decode(segments[i]);
       if (!decoded) {
+        recorder.error(core::ErrorCode::kInvalidArgument);
         write_error(response, core::Error::invalid_argument("Malformed percent-encoding in the path."), request_id);
         return;
       }
@@ -151,6 +194,7 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
       if (result.ok()) {
         write_reply(response, result.value());
       } else {
+        recorder.error(result.error().code);
         write_error(response, result.error(), request_id);
       }
     } catch (const std::exception& e) {
@@ -158,10 +202,13 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
       if (error.code != core::ErrorCode::kUnavailable || !throttle_storage_failure()) {
         log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}, {"what", e.what()}});
       }
+      recorder.error(error.code);
       write_error(response, error, request_id);
     } catch (...) {
       log_.error("handler failed", {{"request_id", request_id}, {"route", compiled.route.path}});
-      write_error(response, error_for_exception(std::current_exception()), request_id);
+      const core::Error error = error_for_exception(std::current_exception());
+      recorder.error(error.code);
+      write_error(response, error, request_id);
     }
     return;
   }
@@ -170,6 +217,7 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
     response.set_header("Allow", allow);
+    recorder.error(core::ErrorCode::kMethodNotAllowed);
     write_error(response,
                 core::Error{core::ErrorCode::kMethodNotAllowed, request.method + " is not allowed on this path.",
                             nlohmann::json{{"allowed", allowed}}},
@@ -177,6 +225,7 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
     return;
   }
   // An echoed path is cut short: an 8 KiB path must not cost an 8 KiB answer.
+  recorder.error(core::ErrorCode::kNotFound);
   const std::string shown = request.path.size() > 200 ? request.path.substr(0, 200) + "…" : request.path;
   write_error(response, core::Error::not_found("No route for " + request.method + " " + shown + "."), request_id);
 }

@@ -14,6 +14,7 @@
 
 #include "app/http/reply.h"
 #include "app/log.h"
+#include "app/metrics.h"
 
 namespace app::http {
 
@@ -25,7 +26,9 @@ struct Route {
 
 class Router {
  public:
-  Router(std::vector<Route> routes, Log& log);
+  // With `metrics`, every dispatched request is counted under its route template (registered
+  // here, once), or under "unmatched" when no route takes it.
+  Router(std::vector<Route> routes, Log& log, metrics::Metrics* metrics = nullptr);
 
   void dispatch(const httplib::Request& request, httplib::Response& response,
                 const std::string& request_id) const;
@@ -37,6 +40,7 @@ class Router {
   struct CompiledRoute {
     Route route;
     std::vector<std::string> segments;  // "" = a {parameter}
+    metrics::RouteMetrics* metrics = nullptr;
   };
 
   std::vector<CompiledRoute> routes_;
@@ -48,6 +52,7 @@ class Router {
   mutable std::mutex storage_failure_mutex_;
   mutable std::chrono::steady_clock::time_point storage_failure_logged_{};
   mutable long long storage_failures_held_back_ = 0;
+  metrics::RouteMetrics* unmatched_ = nullptr;
 };
 
 // Writes a reply (or an error envelope) into an httplib response.

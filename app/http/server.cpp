@@ -236,6 +236,7 @@ class HttpServer::Impl {
   // Loads --tls-cert/--tls-key again for new connections; returns the certificate path (empty
   // without TLS). Throws StartupError and keeps the current ones if they cannot be loaded.
   std::string reload_tls();
+  HttpServerStats stats();
 
  private:
   enum class Outcome { kPark, kClose };
@@ -283,6 +284,8 @@ class HttpServer::Impl {
   std::atomic<bool> stopping_{false};
   Clock::time_point last_refusal_log_{};  // event loop thread only
   std::uint64_t refused_since_log_ = 0;
+  std::atomic<std::uint64_t> rejected_requests_{0};
+  std::atomic<std::uint64_t> refused_connections_{0};
 
   std::mutex mutex_;  // connections_, each Connection's busy/timed_out, epoll re-arming
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
@@ -466,6 +469,15 @@ void HttpServer::Impl::stop() {
   [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
 }
 
+HttpServerStats HttpServer::Impl::stats() {
+  HttpServerStats stats;
+  stats.rejected_requests = rejected_requests_.load(std::memory_order_relaxed);
+  stats.refused_connections = refused_connections_.load(std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  stats.open_connections = connections_.size();
+  return stats;
+}
+
 void HttpServer::Impl::accept_connections() {
   for (int accepted = 0; accepted < 256; ++accepted) {
     sockaddr_storage address{};
@@ -523,6 +535,7 @@ void HttpServer::Impl::refuse_over_capacity(int fd) {
     }
   }
   ::close(fd);
+  refused_connections_.fetch_add(1, std::memory_order_relaxed);
   // One line per second at most: a flood of refused clients must not flood the log too.
   ++refused_since_log_;
   const auto now = Clock::now();
@@ -767,6 +780,7 @@ HttpServer::Impl::Progress HttpServer::Impl::process(Connection& c) {
 HttpServer::Impl::Progress HttpServer::Impl::refuse(Connection& c, int status, const std::string& message,
                                                    const std::string& method, const std::string& path) {
   const auto started = Clock::now();
+  rejected_requests_.fetch_add(1, std::memory_order_relaxed);
   const std::string request_id = new_request_id();
   httplib::Response response;
   core::Error error = error_for_status(status);
@@ -889,6 +903,7 @@ std::string HttpServer::Impl::new_request_id() {
 
 void HttpServer::Impl::log_request(const std::string& method, const std::string& path, int status,
                                    Clock::time_point started, const std::string& request_id, const std::string& remote) {
+  if (!options_.access_log) return;
   const double duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   // The path only: never the query string or headers, where credentials could travel.
   // Phone numbers in paths (/v1/users/{phone}) are masked: the log is not an identity store.
@@ -911,5 +926,6 @@ int HttpServer::bind() { return impl_->bind(); }
 void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
 std::string HttpServer::reload_tls() { return impl_->reload_tls(); }
+HttpServerStats HttpServer::stats() const { return impl_->stats(); }
 
 }  // namespace app::http

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,14 @@ struct HttpOptions {
   std::chrono::milliseconds write_timeout{10000};   // one answer, written
   std::string tls_cert;                             // both set = serve HTTPS
   std::string tls_key;
+  bool access_log = true;                           // one log line per answered request
+};
+
+// Counters of the edge itself, read at any time (for metrics).
+struct HttpServerStats {
+  std::size_t open_connections = 0;
+  std::uint64_t rejected_requests = 0;    // refused before routing: framing errors, 408s
+  std::uint64_t refused_connections = 0;  // over max_connections: the fast 503
 };
 
 class StartupError : public std::runtime_error {
@@ -60,6 +69,8 @@ class HttpServer {
   // certificate path, empty without TLS. Throws StartupError and keeps serving with the old
   // pair if the new one cannot be loaded. Thread-safe.
   std::string reload_tls();
+  // Thread-safe.
+  HttpServerStats stats() const;
 
   class Impl;
 

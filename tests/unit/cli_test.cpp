@@ -44,6 +44,36 @@ TEST_CASE("serve is the default command with documented defaults") {
   CHECK(config.http.port == 8080);
   CHECK(config.durability == storage::Durability::kFull);
   CHECK(config.log_format == app::LogFormat::kText);
+  CHECK_FALSE(config.metrics_http.has_value());  // metrics are served only when asked for
+}
+
+TEST_CASE("--metrics-listen comes from the flag, COBINAR_METRICS_LISTEN or the metrics-listen key") {
+  const auto from_flag = parse({"--metrics-listen", "127.0.0.1:9100"});
+  REQUIRE_FALSE(from_flag.outcome.exit_code.has_value());
+  REQUIRE(from_flag.outcome.config.metrics_http.has_value());
+  CHECK(from_flag.outcome.config.metrics_http->host == "127.0.0.1");
+  CHECK(from_flag.outcome.config.metrics_http->port == 9100);
+  CHECK(from_flag.outcome.config.metrics_http->threads == 1);
+  CHECK_FALSE(from_flag.outcome.config.metrics_http->access_log);
+  CHECK(from_flag.outcome.config.http.port == 8080);  // the API listener is untouched
+
+  testing::TempDir dir;
+  const std::string file = dir.file("cobinar.toml");
+  testing::write_file(file, "metrics-listen = \"[::1]:9101\"\n");
+  const auto from_file = parse({"--config", file.c_str()});
+  REQUIRE(from_file.outcome.config.metrics_http.has_value());
+  CHECK(from_file.outcome.config.metrics_http->host == "::1");
+  CHECK(from_file.outcome.config.metrics_http->port == 9101);
+
+  ScopedEnv env("COBINAR_METRICS_LISTEN", "0.0.0.0:9102");
+  const auto from_env = parse({});
+  REQUIRE(from_env.outcome.config.metrics_http.has_value());
+  CHECK(from_env.outcome.config.metrics_http->port == 9102);
+
+  const auto bad = parse({"--metrics-listen", "9100"});
+  REQUIRE(bad.outcome.exit_code.has_value());
+  CHECK(*bad.outcome.exit_code == 2);
+  CHECK(bad.err.find("--metrics-listen") != std::string::npos);
 }
 
 TEST_CASE("options are accepted before or after the command name") {
