@@ -41,6 +41,7 @@ std::string_view send_outcome(std::size_t slot) {
     case core::ErrorCode::kUnauthenticated: return "unauthenticated";
     case core::ErrorCode::kForbidden:
     case core::ErrorCode::kPlanLimitExceeded: return "forbidden";
+    case core::ErrorCode::kSmsNotConfigured: return "sms_not_configured";
     default: return "error";
   }
 }
@@ -79,8 +80,8 @@ std::vector<std::pair<std::string_view, std::uint64_t>> outcomes(const RouteMetr
   return out;
 }
 
-const std::vector<std::string_view> kSendOrder = {"sent", "rate_limited", "invalid", "unauthenticated", "forbidden",
-                                                  "error"};
+const std::vector<std::string_view> kSendOrder = {"sent",      "rate_limited",       "invalid", "unauthenticated",
+                                                  "forbidden", "sms_not_configured", "error"};
 const std::vector<std::string_view> kVerifyOrder = {"verified",     "invalid_code", "expired",
                                                     "failed",       "already_verified", "not_found",
                                                     "rate_limited", "invalid",      "unauthenticated",

@@ -87,7 +87,8 @@ std::string format_value(double value);
 
 // One route of the API's table (or "unmatched"): what its requests came to.
 struct RouteMetrics {
-  static constexpr std::size_t kOutcomes = 1 + static_cast<std::size_t>(core::ErrorCode::kUnavailable) + 1;
+  // [0] success, then one per ErrorCode: kSmsNotConfigured must stay the last enumerator.
+  static constexpr std::size_t kOutcomes = 1 + static_cast<std::size_t>(core::ErrorCode::kSmsNotConfigured) + 1;
   RouteMetrics(std::string method, std::string path);
 
   void record(int status, std::optional<core::ErrorCode> error, std::chrono::nanoseconds elapsed);

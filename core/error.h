@@ -27,7 +27,7 @@ enum class ErrorCode {
   kRateLimited,
   kInternal,
   kUnavailable,
-  kSmsNotConfigured,
+  kSmsNotConfigured,  // keep last: app/metrics.h sizes its per-code counters by it
 };
 
 // The wire name of a code, e.g. "INVALID_ARGUMENT".
