@@ -13,6 +13,20 @@
 
 namespace storage {
 
+bool is_store_failure(int sqlite_error_code) {
+  switch (sqlite_error_code & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::unique_ptr<SQLite::Database> open_connection(const DatabaseOptions& options, bool create) {
   // Memory statistics take a process-wide mutex on every SQLite allocation, which all request
   // threads then contend for; we never read them. Must precede SQLite's initialisation.
@@ -109,17 +123,7 @@ bool is_store_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const SQLite::Exception& e) {
-    switch (e.getErrorCode() & 0xff) {
-      case SQLITE_IOERR:
-      case SQLITE_FULL:
-      case SQLITE_READONLY:
-      case SQLITE_CANTOPEN:
-      case SQLITE_CORRUPT:
-      case SQLITE_NOTADB:
-        return true;
-      default:
-        return false;
-    }
+    return storage::is_store_failure(e.getErrorCode());
   } catch (...) {
     return false;
   }

@@ -62,6 +62,10 @@ class OpenError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// True for SQLite result codes that mean the store cannot be used right now (I/O error, disk
+// full, read-only, missing, corrupt or foreign file), as opposed to one statement's mistake.
+bool is_store_failure(int sqlite_error_code);
+
 // Opens a connection configured like every other connection of this store.
 std::unique_ptr<SQLite::Database> open_connection(const DatabaseOptions& options, bool create);
 

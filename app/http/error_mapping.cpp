@@ -3,6 +3,8 @@
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
+#include "storage/database.h"
+
 namespace app::http {
 
 using core::Error;
@@ -56,19 +58,12 @@ Error error_for_exception(std::exception_ptr exception) {
   try {
     std::rethrow_exception(exception);
   } catch (const SQLite::Exception& e) {
-    switch (e.getErrorCode() & 0xff) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED:
-      case SQLITE_IOERR:
-      case SQLITE_FULL:
-      case SQLITE_READONLY:
-      case SQLITE_CANTOPEN:
-      case SQLITE_CORRUPT:
-      case SQLITE_NOTADB:
-        return Error::unavailable("Storage is unavailable; try again later.");
-      default:
-        return Error::internal();
+    const int code = e.getErrorCode() & 0xff;
+    // Busy or locked: another connection held on for longer than the busy timeout.
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED || storage::is_store_failure(code)) {
+      return Error::unavailable("Storage is unavailable; try again later.");
     }
+    return Error::internal();
   } catch (...) {
     return Error::internal();
   }

@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/e2e/helpers.h"
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,19 +26,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string binary() {
-  const char* override_path = std::getenv("COBINAR_TEST_BINARY");
-  return override_path ? override_path : COBINAR_BINARY;
-}
-
-// Starts `serve` on a free port and returns the port once it is listening.
-int start_and_wait(testing::Process& process) {
-  REQUIRE_MESSAGE(process.wait_for_stderr("listening", 10s), process.err());
-  std::smatch match;
-  const std::string err = process.err();
-  REQUIRE(std::regex_search(err, match, std::regex(R"(address=127\.0\.0\.1:(\d+))")));
-  return std::stoi(match[1]);
-}
+using testing::binary;
+using testing::free_port;
+using testing::start_and_wait;
 
 int connect_to(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -556,18 +547,6 @@ ProvisionedApp provision(const std::string& db, httplib::Client& client, const s
                              "application/json");
   provisioned.app = nlohmann::json::parse(created->body)["data"];
   return provisioned;
-}
-
-int free_port() {
-  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(probe);
-  return ntohs(address.sin_port);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/helpers.h"
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -39,13 +40,10 @@ using namespace std::string_literals;
 
 namespace {
 
+using testing::binary;
+
 using Clock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
-
-std::string binary() {
-  const char* override_path = std::getenv("COBINAR_TEST_BINARY");
-  return override_path ? override_path : COBINAR_BINARY;
-}
 
 // Sanitizer builds (or COBINAR_TEST_SLOW=1) get twice every upper time bound.
 int slowness() {

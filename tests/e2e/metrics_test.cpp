@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/e2e/helpers.h"
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,10 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string binary() {
-  const char* override_path = std::getenv("COBINAR_TEST_BINARY");
-  return override_path ? override_path : COBINAR_BINARY;
-}
+using testing::binary;
 
 // The port of the first log line `<message> address=127.0.0.1:<port>`.
 int logged_port(testing::Process& process, const std::string& message) {

@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/e2e/helpers.h"
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -27,30 +28,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string binary() {
-  const char* override_path = std::getenv("COBINAR_TEST_BINARY");
-  return override_path ? override_path : COBINAR_BINARY;
-}
-
-int start_and_wait(testing::Process& process) {
-  REQUIRE_MESSAGE(process.wait_for_stderr("listening", 10s), process.err());
-  std::smatch match;
-  const std::string err = process.err();
-  REQUIRE(std::regex_search(err, match, std::regex(R"(address=127\.0\.0\.1:(\d+))")));
-  return std::stoi(match[1]);
-}
-
-int free_port() {
-  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(probe);
-  return ntohs(address.sin_port);
-}
+using testing::binary;
+using testing::free_port;
+using testing::start_and_wait;
 
 nlohmann::json parse(const httplib::Result& result) {
   REQUIRE(result);
