@@ -78,7 +78,7 @@ TEST_CASE("without --sms-driver a live send to a real number is 503 SMS_NOT_CONF
   const std::string db = dir.file("data.sqlite");
   testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0"});
   httplib::Client client("127.0.0.1", start_and_wait(server));
-  CHECK(server.err().find("warn live SMS delivery is not configured") != std::string::npos);
+  CHECK(server.wait_for_stderr("warn live SMS delivery is not configured", 5s));
   const Tenant tenant = make_tenant(db, client, "live");
 
   auto refused = client.Post("/v1/otp/send", tenant.app, R"({"phone":"+1 415 555 2671"})", "application/json");
