@@ -23,6 +23,15 @@ Handler health_get(const core::HealthService& health) {
       }
       data["failing"] = std::move(failing);
     }
+    if (!report.operational) {
+      // The first component that makes it degraded, for checks that read one field.
+      for (const auto& failure : report.failing) {
+        if (failure.impact == core::Impact::kDegraded) {
+          data["component"] = failure.component;
+          break;
+        }
+      }
+    }
     return Reply::data(std::move(data), report.operational ? 200 : 503);
   };
 }

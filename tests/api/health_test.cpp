@@ -26,4 +26,6 @@ TEST_CASE("health is 503 degraded when the database cannot be read") {
   const auto exchange = testing::perform(client, "GET", "/v1/health");
   CHECK(exchange.status == 503);
   CHECK(exchange.body["data"]["status"] == "degraded");
+  CHECK(exchange.body["data"]["component"] == "store");
+  CHECK(exchange.body["data"]["failing"][0]["kind"] == "read_failed");
 }

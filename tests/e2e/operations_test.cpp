@@ -212,6 +212,7 @@ TEST_CASE("a full disk: writes answer 503, health is 503 degraded naming the wri
   CHECK(health->status == 503);
   auto data = parse(health)["data"];
   CHECK(data["status"] == "degraded");
+  CHECK(data["component"] == "writer");
   bool writer_named = false;
   for (const auto& failure : data["failing"]) {
     if (failure["component"] == "writer" && failure["impact"] == "degraded") writer_named = true;
