@@ -136,30 +136,29 @@ nlohmann::json operator_developer_json(const core::Developer& developer) {
   return json;
 }
 
+// A command's answer about one developer: the JSON on stdout and 0, or the error and 1.
+int print_developer(const core::Result<core::Developer>& result,
+                    nlohmann::json (*render)(const core::Developer&) = http::developer_json) {
+  if (!result.ok()) {
+    print_failure(result.error().message);
+    return 1;
+  }
+  std::cout << render(result.value()).dump() << "\n";
+  return 0;
+}
+
 int developer_create(const Config& config, const DeveloperArgs& args) {
   std::optional<std::string> password;
   if (args.password_stdin) password = read_password_line();
   return with_runtime(config, [&](Runtime& runtime) {
-    auto created = runtime.accounts().create_developer(
-        {args.email, args.name, "", password, args.plan.empty() ? std::nullopt : std::optional(args.plan)});
-    if (!created.ok()) {
-      print_failure(created.error().message);
-      return 1;
-    }
-    std::cout << http::developer_json(created.value()).dump() << "\n";
-    return 0;
+    return print_developer(runtime.accounts().create_developer(
+        {args.email, args.name, "", password, args.plan.empty() ? std::nullopt : std::optional(args.plan)}));
   });
 }
 
 int developer_set_plan(const Config& config, const DeveloperArgs& args) {
   return with_runtime(config, [&](Runtime& runtime) {
-    auto updated = runtime.accounts().set_plan(args.email, args.plan);
-    if (!updated.ok()) {
-      print_failure(updated.error().message);
-      return 1;
-    }
-    std::cout << http::developer_json(updated.value()).dump() << "\n";
-    return 0;
+    return print_developer(runtime.accounts().set_plan(args.email, args.plan));
   });
 }
 
@@ -177,25 +176,13 @@ int developer_list(const Config& config) {
 int developer_reset_password(const Config& config, const DeveloperArgs& args) {
   const std::string password = read_password_line();
   return with_runtime(config, [&](Runtime& runtime) {
-    auto updated = runtime.accounts().reset_password(args.email, password);
-    if (!updated.ok()) {
-      print_failure(updated.error().message);
-      return 1;
-    }
-    std::cout << operator_developer_json(updated.value()).dump() << "\n";
-    return 0;
+    return print_developer(runtime.accounts().reset_password(args.email, password), operator_developer_json);
   });
 }
 
 int developer_set_disabled(const Config& config, const DeveloperArgs& args, bool disabled) {
   return with_runtime(config, [&](Runtime& runtime) {
-    auto updated = runtime.accounts().set_disabled(args.email, disabled);
-    if (!updated.ok()) {
-      print_failure(updated.error().message);
-      return 1;
-    }
-    std::cout << operator_developer_json(updated.value()).dump() << "\n";
-    return 0;
+    return print_developer(runtime.accounts().set_disabled(args.email, disabled), operator_developer_json);
   });
 }
 

@@ -118,24 +118,10 @@ Histogram::Snapshot Histogram::snapshot() const {
   return snapshot;
 }
 
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+namespace {
 
-std::string escape_help(std::string_view text) {
+// Backslash and newline always; the double quote only inside a label value.
+std::string escape(std::string_view text, bool quotes) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -143,12 +129,20 @@ std::string escape_help(std::string_view text) {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '"' && quotes) {
+      out += "\\\"";
     } else {
       out += c;
     }
   }
   return out;
 }
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) { return escape(value, /*quotes=*/true); }
+
+std::string escape_help(std::string_view text) { return escape(text, /*quotes=*/false); }
 
 std::string format_value(double value) {
   if (std::isnan(value)) return "NaN";

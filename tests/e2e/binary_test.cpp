@@ -452,15 +452,7 @@ TEST_CASE("a queued SMS survives a restart of the binary and is delivered after 
   testing::TempDir dir;
   const std::string db = dir.file("data.sqlite");
   // A port with nothing listening yet: the gateway is "down".
-  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
-  const int gateway_port = ntohs(address.sin_port);
-  ::close(probe);
+  const int gateway_port = free_port();
   const std::vector<std::string> args = {"--db", db, "--listen", "127.0.0.1:0", "--sms-driver", "http",
                                          "--sms-http-url", "http://127.0.0.1:" + std::to_string(gateway_port) + "/send?text={message}",
                                          "--sms-retry-schedule", "1,1,1,1,1,1,1,1,1,1"};
