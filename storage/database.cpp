@@ -194,20 +194,23 @@ void Database::writer_loop() {
       writer_->tryExec("ROLLBACK");
     }
     std::exception_ptr store_error = batch_error && is_store_failure(batch_error) ? batch_error : nullptr;
+    for (const WriteJob* job : batch) {
+      if (!store_error && job->error && is_store_failure(job->error)) store_error = job->error;
+    }
     stats.batch = std::chrono::steady_clock::now() - began;
+    // Reported before the callers are answered, so health already says so when they see the
+    // error. Only a commit that wrote to the WAL proves the store can write again (an empty one
+    // touches no file).
+    if (store_error || (writer_failing_ && wal_commits_ != commits_before)) report_writer(store_error);
     {
       std::lock_guard lock(queue_mutex_);
       for (WriteJob* job : batch) {
-        if (!store_error && job->error && is_store_failure(job->error)) store_error = job->error;
         if (batch_error && !job->error) job->error = batch_error;
         job->done = true;
         job->answered.notify_one();
       }
       if (commit_observer_) commit_observer_(stats);
     }
-    // Only a commit that wrote to the WAL proves the store can write again (an empty one
-    // touches no file).
-    if (store_error || (writer_failing_ && wal_commits_ != commits_before)) report_writer(store_error);
     if (wal_frames_ >= kWalRestartFrames) {
       // Finish right after a background pass, when little is left to copy and sync (with
       // synchronous=NORMAL the first sync of a long WAL stalled the writer 10-20 ms).
