@@ -1,6 +1,7 @@
 // Route handlers, grouped per resource. Each is thin: parse, call the core, render.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "app/http/reply.h"
@@ -11,6 +12,7 @@
 #include "core/health.h"
 #include "core/otp.h"
 #include "core/webhooks.h"
+#include "embedded/kConsoleFiles.h"
 
 namespace app::http {
 
@@ -18,6 +20,10 @@ namespace app::http {
 Handler health_get(const core::HealthService& health);
 // GET /v1/openapi.json
 Handler openapi_get(std::string_view document);
+// GET / and GET /console: a redirect to /console/
+Handler console_redirect();
+// GET /console/ (index.html) and GET /console/{file}: the embedded console
+Handler console_file(std::span<const embedded::File> files);
 
 // POST /v1/auth/signup, /login, /refresh, /logout
 Handler auth_signup(core::AccountService& accounts);

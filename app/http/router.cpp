@@ -10,14 +10,16 @@ namespace app::http {
 
 namespace {
 
-// "/v1/projects/{id}" -> {"v1", "projects", ""}: a parameter is an empty template segment.
-std::vector<std::string> template_segments(const std::string& path) {
-  std::vector<std::string> segments;
+// "/v1/projects/{id}" -> {"v1", "projects", {id}}; "/" -> {""} and "/console/" -> {"console", ""}:
+// an empty literal segment matches only an empty path segment (a trailing slash).
+std::vector<Router::Segment> template_segments(const std::string& path) {
+  std::vector<Router::Segment> segments;
   std::size_t start = 1;
   while (start <= path.size()) {
     const std::size_t end = std::min(path.find('/', start), path.size());
     std::string segment = path.substr(start, end - start);
-    segments.push_back(segment.starts_with("{") ? std::string() : std::move(segment));
+    const bool parameter = segment.starts_with("{");
+    segments.push_back(Router::Segment{parameter ? std::string() : std::move(segment), parameter});
     start = end + 1;
   }
   return segments;
@@ -165,7 +167,7 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
     if (!splittable || compiled.segments.size() != segments.size()) continue;
     bool matches = true;
     for (std::size_t i = 0; i < segments.size() && matches; ++i) {
-      matches = compiled.segments[i].empty() ? !segments[i].empty() : compiled.segments[i] == segments[i];
+      matches = compiled.segments[i].parameter ? !segments[i].empty() : compiled.segments[i].literal == segments[i];
     }
     if (!matches) continue;
     if (compiled.route.method != method) {
@@ -180,7 +182,7 @@ void Router::dispatch(const httplib::Request& request, httplib::Response& respon
     }
     HttpRequest http_request{request, {}, request_id};
     for (std::size_t i = 0; i < segments.size(); ++i) {
-      if (!compiled.segments[i].empty()) continue;
+      if (!compiled.segments[i].parameter) continue;
       auto decoded = percent_decode(segments[i]);
       if (!decoded) {
         recorder.error(core::ErrorCode::kInvalidArgument);

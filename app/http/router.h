@@ -36,10 +36,15 @@ class Router {
   // "GET /v1/health", ... in registration order; the OpenAPI test compares these.
   std::vector<std::string> signatures() const;
 
+  struct Segment {
+    std::string literal;
+    bool parameter = false;  // a {parameter}: matches any non-empty segment
+  };
+
  private:
   struct CompiledRoute {
     Route route;
-    std::vector<std::string> segments;  // "" = a {parameter}
+    std::vector<Segment> segments;
     metrics::RouteMetrics* metrics = nullptr;
   };
 

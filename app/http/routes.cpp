@@ -2,6 +2,7 @@
 
 #include "app/http/handlers.h"
 #include "embedded/embedded.h"
+#include "embedded/kConsoleFiles.h"
 
 namespace app::http {
 
@@ -9,6 +10,11 @@ std::vector<Route> make_routes(const Services& services) {
   return {
       {"GET", "/v1/health", health_get(services.health)},
       {"GET", "/v1/openapi.json", openapi_get(embedded::kOpenApiJson)},
+
+      {"GET", "/", console_redirect()},
+      {"GET", "/console", console_redirect()},
+      {"GET", "/console/", console_file(embedded::kConsoleFiles)},
+      {"GET", "/console/{file}", console_file(embedded::kConsoleFiles)},
 
       {"POST", "/v1/auth/signup", auth_signup(services.accounts)},
       {"POST", "/v1/auth/login", auth_login(services.accounts)},

@@ -847,10 +847,14 @@ std::string HttpServer::Impl::serialize(const httplib::Response& response, bool 
   }
   out += "Date: ";
   out += http_date();
-  out += "\r\nContent-Length: ";
-  out += std::to_string(response.body.size());
+  // A 304 has no content, and a Content-Length there would have to be the 200's (RFC 9110 8.6).
+  const bool no_content = response.status == 304 || response.status == 204;
+  if (!no_content) {
+    out += "\r\nContent-Length: ";
+    out += std::to_string(response.body.size());
+  }
   out += keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-  if (!head_only) out += response.body;
+  if (!head_only && !no_content) out += response.body;
   return out;
 }
 

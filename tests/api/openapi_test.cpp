@@ -23,7 +23,11 @@ TEST_CASE("every registered route is in the OpenAPI document and every documente
     }
   }
   const auto signatures = server.application().router().signatures();
-  const std::set<std::string> registered(signatures.begin(), signatures.end());
+  // The API's routes; the console's files (/, /console/...) are not part of the API document.
+  std::set<std::string> registered;
+  for (const auto& signature : signatures) {
+    if (signature.find(" /v1/") != std::string::npos) registered.insert(signature);
+  }
   for (const auto& route : registered) CHECK_MESSAGE(documented.count(route) == 1, "undocumented route: ", route);
   for (const auto& route : documented) CHECK_MESSAGE(registered.count(route) == 1, "documented but missing: ", route);
 }

@@ -1,0 +1,184 @@
+// The console's shell: sign-in, navigation, and the hash router (#/projects, #/applications/ID).
+import { api, session } from './api.js';
+import { h, replace, field, input, form, alertBox, button } from './ui.js';
+import dashboard from './page-dashboard.js';
+import projects from './page-projects.js';
+import applications from './page-applications.js';
+import otp from './page-otp.js';
+import inbox from './page-inbox.js';
+import webhooks from './page-webhooks.js';
+import users from './page-users.js';
+import logs from './page-logs.js';
+import profile from './page-profile.js';
+
+const pages = [
+  ['dashboard', 'Dashboard', dashboard],
+  ['projects', 'Projects', projects],
+  ['applications', 'Applications', applications],
+  ['otp', 'OTP requests', otp],
+  ['inbox', 'Inbox', inbox],
+  ['webhooks', 'Webhooks', webhooks],
+  ['users', 'Users', users],
+  ['logs', 'Logs', logs],
+  ['profile', 'Profile', profile],
+];
+
+const root = document.getElementById('app');
+let cleanup = null;
+let shell = null;
+
+function stopPage() {
+  if (cleanup) {
+    try { cleanup(); } catch { /* a page's timers are gone either way */ }
+  }
+  cleanup = null;
+}
+
+// --- signed out -------------------------------------------------------------------------------
+
+function showSignIn(notice) {
+  stopPage();
+  shell = null;
+  document.title = 'Sign in · Cobinar Phone';
+  let mode = 'signin';
+  const container = h('main', { class: 'signin', id: 'main' });
+  function render() {
+    const signingUp = mode === 'signup';
+    const email = input('email', { type: 'email', autocomplete: 'username', required: true });
+    const password = input('password', { type: 'password', autocomplete: signingUp ? 'new-password' : 'current-password', required: true });
+    const fields = [field('Email', email), field('Password', password, signingUp ? 'At least 10 characters.' : null)];
+    if (signingUp) {
+      fields.push(field('Name', input('name', { autocomplete: 'name' })));
+      fields.push(field('Company', input('company', { autocomplete: 'organization' })));
+    }
+    const signInForm = form({
+      fields,
+      submitLabel: signingUp ? 'Create account' : 'Sign in',
+      action: async (values) => {
+        const body = Object.fromEntries([...values.entries()].filter(([, value]) => value !== ''));
+        if (signingUp) {
+          try {
+            await session.signUp(body);
+          } catch (error) {
+            if (error.status === 403 && error.code === 'FORBIDDEN') {
+              error.message = 'Sign-up is closed on this server. Ask its operator for an account (cobinar-phone developer create), then sign in.';
+            }
+            throw error;
+          }
+        } else {
+          await session.signIn(body.email || '', body.password || '');
+        }
+        startApp();
+      },
+    });
+    replace(container,
+      h('div', { class: 'signin-card' },
+        h('p', { class: 'brand' }, 'Cobinar Phone'),
+        h('h1', { tabindex: '-1', id: 'page-title' }, signingUp ? 'Create an account' : 'Sign in to the console'),
+        notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+        signInForm,
+        h('p', { class: 'switch' },
+          signingUp ? 'Already have an account? ' : 'New here? ',
+          button(signingUp ? 'Sign in instead' : 'Create an account', () => {
+            mode = signingUp ? 'signin' : 'signup';
+            notice = null;
+            render();
+            container.querySelector('input').focus();
+          }, { class: 'link' }))));
+  }
+  render();
+  replace(root, container);
+  container.querySelector('input').focus();
+}
+
+// --- signed in --------------------------------------------------------------------------------
+
+function buildShell() {
+  const links = pages.map(([id, label]) => h('li', {}, h('a', { href: `#/${id}`, 'data-page': id }, label)));
+  const who = h('span', { class: 'who' }, session.developer ? session.developer.email : '');
+  const main = h('main', { id: 'main', tabindex: '-1' });
+  const element = h('div', { class: 'shell' },
+    h('a', { class: 'skip', href: '#main', onclick: (event) => { event.preventDefault(); main.focus(); } }, 'Skip to content'),
+    h('header', { class: 'topbar' },
+      h('a', { class: 'brand', href: '#/dashboard' }, 'Cobinar Phone'),
+      h('div', { class: 'account' }, who,
+        button('Sign out', async () => {
+          await session.signOut();
+          showSignIn('You are signed out.');
+        }))),
+    h('nav', { 'aria-label': 'Main' }, h('ul', {}, links)),
+    main);
+  replace(root, element);
+  return { element, main, who };
+}
+
+function currentRoute() {
+  const parts = location.hash.split('?')[0].replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const [id = 'dashboard', ...rest] = parts;
+  const page = pages.find(([pageId]) => pageId === id) || pages[0];
+  return { page, params: rest };
+}
+
+async function renderRoute() {
+  if (!shell) return;
+  stopPage();
+  const { page: [id, label, module], params } = currentRoute();
+  for (const link of shell.element.querySelectorAll('nav a')) {
+    if (link.dataset.page === id) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${label} · Cobinar Phone`;
+  const container = h('div', { class: 'page' });
+  replace(shell.main, container);
+  try {
+    const result = await module({ container, params, navigate, refreshWho });
+    if (typeof result === 'function') cleanup = result;
+  } catch (error) {
+    if (session.developer) replace(container, h('h1', { tabindex: '-1', id: 'page-title' }, label), alertBox(error));
+  }
+  const title = document.getElementById('page-title');
+  if (title && !document.querySelector('dialog[open]') && root.contains(title)) title.focus({ preventScroll: true });
+}
+
+function navigate(hash) {
+  if (location.hash === hash) renderRoute();
+  else location.hash = hash;
+}
+
+function refreshWho() {
+  if (shell && session.developer) shell.who.textContent = session.developer.email;
+}
+
+async function startApp() {
+  if (!session.developer) {
+    try {
+      session.developer = (await api.get('/v1/developer/me')).data;
+    } catch {
+      showSignIn();
+      return;
+    }
+  }
+  shell = buildShell();
+  if (!location.hash || location.hash === '#' || location.hash === '#main') history.replaceState(null, '', '#/dashboard');
+  await renderRoute();
+}
+
+session.onEnd((reason) => {
+  for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
+  showSignIn(reason);
+});
+
+window.addEventListener('hashchange', () => { if (location.hash !== '#main') renderRoute(); });
+
+(async () => {
+  if (session.hasStoredSession()) {
+    try {
+      await session.restore();
+      await startApp();
+      return;
+    } catch {
+      // fall through to sign-in
+    }
+  }
+  showSignIn();
+})();

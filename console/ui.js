@@ -1,0 +1,258 @@
+// Small DOM helpers shared by every page: element building, tables, dialogs, errors, times.
+let uniqueCounter = 0;
+export const uniqueId = (prefix) => `${prefix}-${++uniqueCounter}`;
+
+// h('button', { class: 'primary', onclick: fn, 'aria-label': 'x' }, 'text', child, ...)
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2), value);
+    else if (key === 'class') element.className = value;
+    else if (key === 'text') element.textContent = value;
+    else if (key === 'value') element.value = value;
+    else if (key === 'checked' || key === 'selected' || key === 'disabled' || key === 'required' || key === 'readOnly') element[key] = Boolean(value);
+    else element.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function replace(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
+}
+
+// A labelled form control: <div class="field"><label>Name</label><input ...><p class="field-error"></p></div>
+export function field(label, control, hint) {
+  const id = control.id || uniqueId('field');
+  control.id = id;
+  const errorId = `${id}-error`;
+  const hintId = hint ? `${id}-hint` : null;
+  control.setAttribute('aria-describedby', [hintId, errorId].filter(Boolean).join(' '));
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    control,
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    h('p', { class: 'field-error', id: errorId, 'data-error-for': control.name || '' }));
+}
+
+export function input(name, props = {}) {
+  return h('input', { name, type: 'text', autocomplete: 'off', ...props });
+}
+
+export function select(name, options, props = {}) {
+  return h('select', { name, ...props },
+    options.map(([value, label]) => h('option', { value, selected: String(props.value ?? '') === String(value) }, label)));
+}
+
+export function button(label, onclick, props = {}) {
+  return h('button', { type: 'button', onclick, ...props }, label);
+}
+
+// A real table with header cells. columns: [{ label, cell: (row) => node|string }]
+export function table({ caption, columns, rows, empty }) {
+  if (!rows.length) return h('p', { class: 'empty' }, empty);
+  const captionId = uniqueId('caption');
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': captionId },
+    h('table', {},
+      h('caption', { id: captionId }, caption),
+      h('thead', {}, h('tr', {}, columns.map((column) => h('th', { scope: 'col' }, column.label)))),
+      h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((column, index) => {
+        const content = column.cell(row);
+        return index === 0 && column.header !== false ? h('th', { scope: 'row' }, content) : h('td', {}, content);
+      }))))));
+}
+
+// A <dl> of label/value pairs.
+export function details(pairs) {
+  return h('dl', { class: 'details' }, pairs.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value ?? '—')]));
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+export function time(iso) {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return h('time', { datetime: iso, title: iso }, timeFormat.format(date));
+}
+
+// The sentence shown for an API error: the envelope's message, and when to retry after a 429.
+export function errorText(error) {
+  if (!error) return '';
+  let text = error.message || String(error);
+  if (error.status === 429 && error.retryAfter !== null && error.retryAfter !== undefined) {
+    text += ` Try again in ${error.retryAfter} second${Number(error.retryAfter) === 1 ? '' : 's'}.`;
+  }
+  return text;
+}
+
+export function alertBox(error) {
+  return h('p', { class: 'alert', role: 'alert' }, errorText(error));
+}
+
+// Shows an error on a form: each named field's problem next to it, the rest at the top.
+export function showFormError(form, error) {
+  clearFormError(form);
+  const fields = error && error.fieldErrors ? error.fieldErrors : {};
+  let placed = 0;
+  for (const [name, problem] of Object.entries(fields)) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!slot) continue;
+    slot.textContent = `${labelFor(form, control) || name} ${problem}.`.replace('..', '.');
+    if (control) control.setAttribute('aria-invalid', 'true');
+    placed += 1;
+  }
+  const box = form.querySelector('.form-alert');
+  if (box && (placed === 0 || Object.keys(fields).length > placed)) {
+    box.textContent = errorText(error);
+    box.hidden = false;
+  }
+  const firstInvalid = form.querySelector('[aria-invalid="true"]');
+  if (firstInvalid) firstInvalid.focus();
+}
+
+function labelFor(form, control) {
+  if (!control || !control.id) return null;
+  const label = form.querySelector(`label[for="${CSS.escape(control.id)}"]`);
+  return label ? label.textContent : null;
+}
+
+export function clearFormError(form) {
+  for (const slot of form.querySelectorAll('.field-error')) slot.textContent = '';
+  for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
+  const box = form.querySelector('.form-alert');
+  if (box) { box.textContent = ''; box.hidden = true; }
+}
+
+export function formAlert() {
+  return h('p', { class: 'alert form-alert', role: 'alert', hidden: true });
+}
+
+// A form whose submit runs `action(values)`, disabling the submit button meanwhile and showing
+// the API's errors next to the fields.
+export function form({ fields, submitLabel, action, extra }) {
+  const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+  const element = h('form', { novalidate: true }, formAlert(), fields, extra, h('div', { class: 'actions' }, submit));
+  element.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearFormError(element);
+    submit.disabled = true;
+    try {
+      await action(new FormData(element), element);
+    } catch (error) {
+      showFormError(element, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return element;
+}
+
+// A modal <dialog>; returns { element, close }. Escape and "Close" close it; focus returns
+// to whatever had it before.
+export function openDialog({ title, body, onClose, closeLabel = 'Close' }) {
+  const previous = document.activeElement;
+  const titleId = uniqueId('dialog-title');
+  const element = h('dialog', { 'aria-labelledby': titleId },
+    h('div', { class: 'dialog-head' },
+      h('h2', { id: titleId }, title),
+      h('button', { type: 'button', class: 'ghost', onclick: () => close() }, closeLabel)),
+    body);
+  let closed = false;
+  function close() {
+    if (closed) return;
+    closed = true;
+    if (element.open) element.close();
+    element.remove();
+    if (onClose) onClose();
+    if (previous && previous.isConnected) previous.focus();
+  }
+  element.addEventListener('close', close);
+  document.body.append(element);
+  element.showModal();
+  const first = element.querySelector('input:not([type=hidden]):not([readonly]), select, textarea');
+  if (first) first.focus();
+  return { element, close };
+}
+
+// Asks before something that cannot be undone; resolves to true when confirmed. `action` runs
+// inside the dialog so its error (a 409, say) is shown there.
+export function confirmAction({ title, message, confirmLabel = 'Delete', action }) {
+  return new Promise((resolve) => {
+    const alert = formAlert();
+    const confirm = h('button', { type: 'button', class: 'danger' }, confirmLabel);
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    let done = false;
+    const dialog = openDialog({
+      title,
+      body: h('div', {}, h('p', {}, message), alert, h('div', { class: 'actions' }, cancel, confirm)),
+      onClose: () => { if (!done) resolve(false); },
+    });
+    cancel.addEventListener('click', () => dialog.close());
+    confirm.addEventListener('click', async () => {
+      confirm.disabled = true;
+      alert.hidden = true;
+      try {
+        await action();
+        done = true;
+        dialog.close();
+        resolve(true);
+      } catch (error) {
+        alert.textContent = errorText(error);
+        alert.hidden = false;
+        confirm.disabled = false;
+      }
+    });
+    confirm.focus();
+  });
+}
+
+// A "Copy" button for a value; says "Copied" for a moment.
+export function copyButton(getValue, describedBy) {
+  const status = h('span', { class: 'copy-status', role: 'status' });
+  const copy = h('button', {
+    type: 'button',
+    class: 'copy',
+    'aria-describedby': describedBy,
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(getValue());
+        status.textContent = 'Copied';
+      } catch {
+        status.textContent = 'Copy failed: select the value and copy it by hand';
+      }
+      setTimeout(() => { status.textContent = ''; }, 2500);
+    },
+  }, 'Copy');
+  return [copy, status];
+}
+
+// A credential shown once: its label, its value in an <output> labelled by that name, and Copy.
+export function secretValue(label, value) {
+  const id = uniqueId('secret');
+  const labelId = `${id}-label`;
+  return h('div', { class: 'credential' },
+    h('label', { id: labelId, for: id }, label),
+    h('div', { class: 'credential-row' },
+      h('output', { id, class: 'secret' }, value),
+      copyButton(() => value, labelId)));
+}
+
+// A page title, focused after navigation so screen readers announce the new page.
+export function pageHeader(title, ...actions) {
+  return h('div', { class: 'page-head' }, h('h1', { tabindex: '-1', id: 'page-title' }, title), h('div', { class: 'page-actions' }, actions));
+}
+
+export function statusBadge(status) {
+  return h('span', { class: `badge badge-${String(status).replace(/[^a-z_]/gi, '')}` }, status ?? '—');
+}
