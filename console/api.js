@@ -1,6 +1,6 @@
 // Talks to the server's /v1 API and keeps the console's session.
 // The ID token lives only in memory. The refresh token is kept in sessionStorage (this tab only,
-// gone when the tab closes, never localStorage) so a reload does not sign you out; it is rotated
+// gone when the tab closes, never persistent storage) so a reload does not sign you out; it is rotated
 // on every refresh exactly as the API does, and revoked on sign-out.
 const REFRESH_KEY = 'cobinar.console.refreshToken';
 const REFRESH_EARLY_SECONDS = 60;

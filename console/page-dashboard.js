@@ -97,7 +97,8 @@ function chart(buckets) {
   const step = Math.max(1, Math.ceil(buckets.length / 6));
   buckets.forEach((bucket, i) => {
     if (i % step !== 0 && i !== buckets.length - 1) return;
-    const label = el('text', { x: x(i), y: height - 8, class: 'axis', 'text-anchor': 'middle' });
+    const anchor = i === 0 ? 'start' : i === buckets.length - 1 ? 'end' : 'middle';
+    const label = el('text', { x: x(i), y: height - 8, class: 'axis', 'text-anchor': anchor });
     label.textContent = bucket.date.slice(5);
     svg.append(label);
   });
