@@ -16,7 +16,7 @@ TEST_CASE("the edge answers every kind of bad request in the error envelope") {
       {"health", "GET", "/v1/health", "", "", {}, 200, ""},
       {"HEAD health", "HEAD", "/v1/health", "", "", {}, 200, ""},
       {"unknown route", "GET", "/v1/nope", "", "", {}, 404, "NOT_FOUND"},
-      {"unknown root", "GET", "/", "", "", {}, 404, "NOT_FOUND"},
+      {"unknown top-level path", "GET", "/nope", "", "", {}, 404, "NOT_FOUND"},
       {"trailing slash", "GET", "/v1/health/", "", "", {}, 404, "NOT_FOUND"},
       {"wrong method", "DELETE", "/v1/health", "", "", {}, 405, "METHOD_NOT_ALLOWED"},
       {"wrong method with body", "POST", "/v1/health", "{}", "application/json", {}, 405, "METHOD_NOT_ALLOWED"},
