@@ -39,7 +39,7 @@ export default async function inbox({ container }) {
         caption: 'Messages, newest first',
         columns: [
           { label: 'Received', cell: (m) => time(m.createdAt) },
-          { label: 'Phone', cell: (m) => m.phone },
+          { label: 'Phone', cell: (m) => m.phone, nowrap: true },
           { label: 'Application', cell: (m) => appName(m.appId) },
           { label: 'Message', cell: (m) => h('span', { class: 'message' }, m.message) },
           { label: 'Request', cell: (m) => h('a', { href: `#/otp/${encodeURIComponent(m.requestId)}` }, 'Details') },

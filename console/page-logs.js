@@ -38,7 +38,7 @@ export default async function logs({ container }) {
           { label: 'Time', cell: (e) => time(e.createdAt) },
           { label: 'Event', cell: (e) => h('code', {}, e.event) },
           { label: 'Application', cell: (e) => appName(e.appId) },
-          { label: 'Phone', cell: (e) => e.phone || '—' },
+          { label: 'Phone', cell: (e) => e.phone || '—', nowrap: true },
           { label: 'Status', cell: (e) => (e.status ? statusBadge(e.status) : '—') },
           { label: 'Request', cell: (e) => (e.requestId ? h('a', { href: `#/otp/${encodeURIComponent(e.requestId)}` }, h('code', {}, e.requestId)) : '—') },
           { label: 'Detail', cell: (e) => describe(e.detail) },

@@ -39,7 +39,7 @@ async function otpList({ container }) {
         columns: [
           { label: 'Request', cell: (r) => h('a', { href: `#/otp/${encodeURIComponent(r.id)}` }, h('code', {}, r.id)) },
           { label: 'Application', cell: (r) => appName(r.appId) },
-          { label: 'Phone', cell: (r) => r.phone },
+          { label: 'Phone', cell: (r) => r.phone, nowrap: true },
           { label: 'Status', cell: (r) => statusBadge(r.status) },
           { label: 'Attempts', cell: (r) => String(r.attempts) },
           { label: 'Delivery', cell: (r) => r.deliveryStatus || '—' },

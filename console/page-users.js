@@ -52,7 +52,7 @@ export default async function users({ container }) {
       table({
         caption: 'Users, newest first',
         columns: [
-          { label: 'Phone number', cell: (u) => u.phoneNumber },
+          { label: 'Phone number', cell: (u) => u.phoneNumber, nowrap: true },
           { label: 'First verified', cell: (u) => time(u.createdAt) },
           { label: 'Last verified', cell: (u) => time(u.lastVerifiedAt) },
           { label: 'Verifications', cell: (u) => String(u.verificationCount) },

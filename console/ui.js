@@ -58,7 +58,7 @@ export function button(label, onclick, props = {}) {
   return h('button', { type: 'button', onclick, ...props }, label);
 }
 
-// A real table with header cells. columns: [{ label, cell: (row) => node|string }]
+// A real table with header cells. columns: [{ label, cell: (row) => node|string, nowrap? }]
 export function table({ caption, columns, rows, empty }) {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
   const captionId = uniqueId('caption');
@@ -68,7 +68,8 @@ export function table({ caption, columns, rows, empty }) {
       h('thead', {}, h('tr', {}, columns.map((column) => h('th', { scope: 'col' }, column.label)))),
       h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((column, index) => {
         const content = column.cell(row);
-        return index === 0 && column.header !== false ? h('th', { scope: 'row' }, content) : h('td', {}, content);
+        const props = { class: column.nowrap ? 'nowrap' : null };
+        return index === 0 && column.header !== false ? h('th', { scope: 'row', ...props }, content) : h('td', props, content);
       }))))));
 }
 

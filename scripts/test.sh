@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit, storage, API, end-to-end).
+# Installs what is missing, builds, and runs every test (unit, storage, API, end-to-end, and
+# the console's journeys in headless Chromium).
 #   scripts/test.sh              the suite on the release build (build/)
-#   scripts/test.sh --sanitize   the same suite under AddressSanitizer + UBSan (build-sanitize/)
+#   scripts/test.sh --sanitize   the same C++ suite under AddressSanitizer + UBSan (build-sanitize/);
+#                                the browser journeys run once, on the release build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh "$@"
@@ -15,3 +17,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 ctest --test-dir "$dir" --output-on-failure --timeout 900 -j2
+# The web console in a real browser (installs Debian's chromium and the npm test packages).
+if [ "$dir" = build ]; then
+  scripts/test-console.sh "$dir/cobinar-phone"
+fi
