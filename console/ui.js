@@ -176,7 +176,9 @@ export function openDialog({ title, body, onClose, closeLabel = 'Close' }) {
     if (element.open) element.close();
     element.remove();
     if (onClose) onClose();
-    if (previous && previous.isConnected) previous.focus();
+    // Back to what opened the dialog, or (when that is gone, as after a submit) the page title.
+    const target = previous && previous.isConnected && previous !== document.body ? previous : document.getElementById('page-title');
+    if (target) target.focus();
   }
   element.addEventListener('close', close);
   document.body.append(element);
