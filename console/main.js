@@ -1,6 +1,6 @@
 // The console's shell: sign-in, navigation, and the hash router (#/projects, #/applications/ID).
 import { api, session } from './api.js';
-import { h, replace, field, input, form, alertBox, button } from './ui.js';
+import { h, replace, field, input, form, alertBox, button, showFormError, clearFormError } from './ui.js';
 import dashboard from './page-dashboard.js';
 import projects from './page-projects.js';
 import applications from './page-applications.js';
@@ -40,55 +40,47 @@ function showSignIn(notice) {
   stopPage();
   shell = null;
   document.title = 'Sign in · Cobinar Phone';
-  let mode = 'signin';
   const container = h('main', { class: 'signin', id: 'main' });
-  function render() {
-    const signingUp = mode === 'signup';
-    const email = input('email', { type: 'email', autocomplete: 'username', required: true });
-    const password = input('password', { type: 'password', autocomplete: signingUp ? 'new-password' : 'current-password', required: true });
-    const fields = [field('Email', email), field('Password', password, signingUp ? 'At least 10 characters.' : null)];
-    if (signingUp) {
-      fields.push(field('Name', input('name', { autocomplete: 'name' })));
-      fields.push(field('Company', input('company', { autocomplete: 'organization' })));
+  const email = input('email', { type: 'email', autocomplete: 'username', required: true });
+  const password = input('password', { type: 'password', autocomplete: 'current-password', required: true });
+  const credentials = () => ({ email: email.value.trim(), password: password.value });
+  // One form, two ways in: "Sign in" (Enter) for an account that exists, "Sign up" to create
+  // one with the same two fields when the server runs with --signup open.
+  const signUp = button('Sign up', async () => {
+    clearFormError(signInForm);
+    signUp.disabled = true;
+    try {
+      await session.signUp(credentials());
+      startApp();
+    } catch (error) {
+      if (error.status === 403 && error.code === 'FORBIDDEN') {
+        error.message = 'Sign-up is closed on this server. Ask its operator for an account (cobinar-phone developer create), then sign in.';
+      }
+      showFormError(signInForm, error);
+    } finally {
+      signUp.disabled = false;
     }
-    const signInForm = form({
-      fields,
-      submitLabel: signingUp ? 'Create account' : 'Sign in',
-      action: async (values) => {
-        const body = Object.fromEntries([...values.entries()].filter(([, value]) => value !== ''));
-        if (signingUp) {
-          try {
-            await session.signUp(body);
-          } catch (error) {
-            if (error.status === 403 && error.code === 'FORBIDDEN') {
-              error.message = 'Sign-up is closed on this server. Ask its operator for an account (cobinar-phone developer create), then sign in.';
-            }
-            throw error;
-          }
-        } else {
-          await session.signIn(body.email || '', body.password || '');
-        }
-        startApp();
-      },
-    });
-    replace(container,
-      h('div', { class: 'signin-card' },
-        h('p', { class: 'brand' }, 'Cobinar Phone'),
-        h('h1', { tabindex: '-1', id: 'page-title' }, signingUp ? 'Create an account' : 'Sign in to the console'),
-        notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
-        signInForm,
-        h('p', { class: 'switch' },
-          signingUp ? 'Already have an account? ' : 'New here? ',
-          button(signingUp ? 'Sign in instead' : 'Create an account', () => {
-            mode = signingUp ? 'signin' : 'signup';
-            notice = null;
-            render();
-            container.querySelector('input').focus();
-          }, { class: 'link' }))));
-  }
-  render();
+  });
+  const signInForm = form({
+    fields: [field('Email', email), field('Password', password, 'New accounts: at least 10 characters.')],
+    submitLabel: 'Sign in',
+    extra: null,
+    action: async () => {
+      const { email: address, password: secret } = credentials();
+      await session.signIn(address, secret);
+      startApp();
+    },
+  });
+  signInForm.querySelector('.actions').append(signUp);
+  replace(container,
+    h('div', { class: 'signin-card' },
+      h('p', { class: 'brand' }, 'Cobinar Phone'),
+      h('h1', { tabindex: '-1', id: 'page-title' }, 'Sign in to the console'),
+      notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+      signInForm,
+      h('p', { class: 'hint switch' }, 'New here? Enter your email and a password, then choose Sign up (when this server allows sign-up). Name and company can be set later under Profile.')));
   replace(root, container);
-  container.querySelector('input').focus();
+  email.focus();
 }
 
 // --- signed in --------------------------------------------------------------------------------

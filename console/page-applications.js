@@ -27,7 +27,7 @@ async function applicationList({ container, navigate }) {
   projectFilter.addEventListener('change', () => { projectId = projectFilter.value; refresh(); });
   replace(container,
     pageHeader('Applications', button('New application', () => createApplication(), { class: 'primary' })),
-    h('div', { class: 'filters' }, field('Project', projectFilter)),
+    h('div', { class: 'filters' }, field('Show', projectFilter)),
     list);
 
   async function refresh() {

@@ -44,7 +44,7 @@ async function webhookList({ container, navigate }) {
   replace(container,
     pageHeader('Webhooks', button('New webhook', () => createWebhook(), { class: 'primary' })),
     h('p', { class: 'lede' }, 'Signed POSTs to your systems when codes are created, verified, fail or expire.'),
-    h('div', { class: 'filters' }, applicationFilter(applications, appId, (value) => { appId = value; refresh(); })),
+    h('div', { class: 'filters' }, applicationFilter(applications, appId, (value) => { appId = value; refresh(); }, 'Show')),
     list);
 
   let rows = [];

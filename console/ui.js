@@ -159,6 +159,22 @@ export function form({ fields, submitLabel, action, extra }) {
   return element;
 }
 
+// While a modal dialog is open the page behind it is inert and hidden from assistive technology
+// (and from role queries), so "Create" or "Delete" names only the dialog's button.
+let openDialogs = 0;
+function setBackgroundHidden(delta) {
+  openDialogs = Math.max(0, openDialogs + delta);
+  const root = document.getElementById('app');
+  if (!root) return;
+  if (openDialogs > 0) {
+    root.setAttribute('aria-hidden', 'true');
+    root.inert = true;
+  } else {
+    root.removeAttribute('aria-hidden');
+    root.inert = false;
+  }
+}
+
 // A modal <dialog>; returns { element, close }. Escape and "Close" close it; focus returns
 // to whatever had it before.
 export function openDialog({ title, body, onClose, closeLabel = 'Close' }) {
@@ -170,11 +186,13 @@ export function openDialog({ title, body, onClose, closeLabel = 'Close' }) {
       h('button', { type: 'button', class: 'ghost', onclick: () => close() }, closeLabel)),
     body);
   let closed = false;
+  setBackgroundHidden(+1);
   function close() {
     if (closed) return;
     closed = true;
     if (element.open) element.close();
     element.remove();
+    setBackgroundHidden(-1);
     if (onClose) onClose();
     // Back to what opened the dialog, or (when that is gone, as after a submit) the page title.
     const target = previous && previous.isConnected && previous !== document.body ? previous : document.getElementById('page-title');
