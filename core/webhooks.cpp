@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/ids.h"
 #include "core/net_guard.h"
@@ -166,7 +167,7 @@ void WebhookEngine::serve() {
       int fanned = 0;
       for (int read = fan_out(); read > 0; read = fan_out()) fanned += read;
       if (fanned > 0) wakeup_.notify_all();
-      while (attempt_one()) {
+      while (attempt_due()) {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
       }
@@ -229,29 +230,67 @@ int WebhookEngine::fan_out() {
   });
 }
 
-bool WebhookEngine::attempt_one() {
+bool WebhookEngine::attempt_due() {
   const TimePoint now = clock_.now();
   const auto next_due = db_.read([](SQLite::Database& c) { return storage::deliveries::next_due_at(c); });
   if (!next_due || *next_due > format_timestamp(now)) return false;
   const auto claimed = db_.write([&](SQLite::Database& c) {
-    return storage::deliveries::claim_due(c, format_timestamp(now), format_timestamp(now + options_.lease));
+    return storage::deliveries::claim_due(c, format_timestamp(now), format_timestamp(now + options_.lease),
+                                          std::max(1, options_.claim_batch));
   });
-  if (!claimed) return false;
-  attempt(*claimed, /*retry_on_failure=*/true);
+  if (claimed.empty()) return false;
+
+  // A slow receiver must not hold the rest of the batch past its lease (another worker would
+  // then claim them too): attempts start only while one more timeout still fits in the lease.
+  const TimePoint start_by = now + options_.lease - options_.timeout - std::chrono::seconds(5);
+  std::unordered_map<std::string, std::optional<storage::WebhookRow>> webhooks;
+  std::unordered_map<std::string, std::vector<std::string>> secrets_of_app;
+  // A receiver that just failed (down, slow, answering errors) gets no more of this batch: the
+  // rest of its deliveries go back to the queue, so they wait neither behind it nor for it.
+  std::unordered_set<std::string> failing;
+  std::vector<Attempted> attempts;
+  std::vector<storage::DeliveryRow> released;
+  attempts.reserve(claimed.size());
+  for (auto& row : claimed) {
+    if ((attempts.size() > 0 && clock_.now() >= start_by) || failing.contains(row.webhook_id)) {
+      released.push_back(std::move(row));
+      continue;
+    }
+    auto webhook = webhooks.find(row.webhook_id);
+    if (webhook == webhooks.end()) {
+      webhook = webhooks.emplace(row.webhook_id, db_.read([&](SQLite::Database& c) {
+        return storage::webhooks::find_any(c, row.webhook_id);
+      })).first;
+    }
+    if (!webhook->second) continue;  // deleted meanwhile; its deliveries went with it
+    auto secrets = secrets_of_app.find(webhook->second->app_id);
+    if (secrets == secrets_of_app.end()) {
+      secrets = secrets_of_app.emplace(webhook->second->app_id, applications_.webhook_secrets(webhook->second->app_id)).first;
+    }
+    attempts.push_back(deliver(std::move(row), *webhook->second, secrets->second, /*retry_on_failure=*/true));
+    if (attempts.back().outcome != WebhookAttemptOutcome::kDelivered) failing.insert(attempts.back().webhook_id);
+  }
+  record(attempts, released);
   return true;
 }
 
 storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry_on_failure) {
   const auto webhook = db_.read([&](SQLite::Database& c) { return storage::webhooks::find_any(c, row.webhook_id); });
   if (!webhook) return row;  // deleted meanwhile; its deliveries went with it
+  Attempted attempted = deliver(std::move(row), *webhook, applications_.webhook_secrets(webhook->app_id), retry_on_failure);
+  record({attempted}, {});
+  return attempted.row;
+}
+
+WebhookEngine::Attempted WebhookEngine::deliver(storage::DeliveryRow row, const storage::WebhookRow& webhook,
+                                                const std::vector<std::string>& secrets, bool retry_on_failure) {
   const TimePoint started = clock_.now();
   const long long timestamp = std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count();
-  const auto secrets = applications_.webhook_secrets(webhook->app_id);
   const auto body_json = nlohmann::json::parse(row.body, nullptr, false);
   const std::string created_at = body_json.is_object() ? body_json.value("createdAt", "") : "";
   const WebhookSignatures signatures = sign_webhook(secrets, row.event_id, timestamp, row.body);
   const WebhookHttpResponse response = transport_.post(
-      {webhook->url,
+      {webhook.url,
        {{"content-type", "application/json"},
         {"user-agent", "cobinar-phone-webhooks"},
         {"x-cobinar-signature", signatures.cobinar},
@@ -287,33 +326,45 @@ storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry
     row.status = "failed";
     row.next_attempt_at.reset();
   }
-  const std::string now = format_timestamp(finished);
+  const WebhookAttemptOutcome outcome = ok     ? WebhookAttemptOutcome::kDelivered
+                                        : gone ? WebhookAttemptOutcome::kGone
+                                        : row.status == "pending" ? WebhookAttemptOutcome::kRetry
+                                                                  : WebhookAttemptOutcome::kFailed;
+  return Attempted{std::move(row), webhook.id, gone, outcome};
+}
+
+void WebhookEngine::record(const std::vector<Attempted>& attempts, const std::vector<storage::DeliveryRow>& released) {
+  if (attempts.empty() && released.empty()) return;
+  const std::string now = format_timestamp(clock_.now());
   db_.write([&](SQLite::Database& c) {
-    storage::deliveries::update(c, row);
-    if (gone) {
-      // 410 Gone: the receiver asks us to stop; disable the webhook.
-      if (auto current = storage::webhooks::find_any(c, webhook->id)) {
-        current->status = "disabled";
-        current->updated_at = now;
-        storage::webhooks::update(c, *current);
+    for (const auto& attempted : attempts) {
+      storage::deliveries::update(c, attempted.row);
+      if (attempted.gone) {
+        // 410 Gone: the receiver asks us to stop; disable the webhook.
+        if (auto current = storage::webhooks::find_any(c, attempted.webhook_id)) {
+          current->status = "disabled";
+          current->updated_at = now;
+          storage::webhooks::update(c, *current);
+        }
       }
     }
-  });
-  if (monitor_) {
-    // A receiver that fails is its owner's business, but the operator sees that deliveries fail.
-    if (ok) {
-      monitor_->recovered("webhooks");
-    } else {
-      monitor_->failed("webhooks", "delivery_failed", "webhook " + webhook->id + ": " + row.last_error.value_or(""));
+    for (auto row : released) {
+      row.next_attempt_at = now;
+      storage::deliveries::update(c, row);
     }
+  });
+  for (const auto& attempted : attempts) {
+    if (monitor_) {
+      // A receiver that fails is its owner's business, but the operator sees that deliveries fail.
+      if (attempted.outcome == WebhookAttemptOutcome::kDelivered) {
+        monitor_->recovered("webhooks");
+      } else {
+        monitor_->failed("webhooks", "delivery_failed",
+                         "webhook " + attempted.webhook_id + ": " + attempted.row.last_error.value_or(""));
+      }
+    }
+    if (observer_) observer_(attempted.outcome);
   }
-  if (observer_) {
-    observer_(ok     ? WebhookAttemptOutcome::kDelivered
-              : gone ? WebhookAttemptOutcome::kGone
-              : row.status == "pending" ? WebhookAttemptOutcome::kRetry
-                                        : WebhookAttemptOutcome::kFailed);
-  }
-  return row;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ struct WebhookOptions {
       std::chrono::seconds(28800), std::chrono::seconds(28800)};
   std::chrono::seconds timeout{10};  // per delivery attempt
   std::chrono::seconds lease{60};    // a claimed delivery's attempt must end within this
+  int claim_batch = 32;              // due deliveries one worker claims in one transaction
 };
 
 struct Webhook {
@@ -114,8 +115,9 @@ class WebhookEngine {
 
   // Moves new outbox events into deliveries; returns how many events were read.
   int fan_out();
-  // Claims and attempts one due delivery; false if none was due.
-  bool attempt_one();
+  // Claims up to options().claim_batch due deliveries in one transaction, attempts them, and
+  // records every outcome in one more; false if none was due.
+  bool attempt_due();
   // One attempt of `row` now, recorded; the updated row.
   storage::DeliveryRow attempt(storage::DeliveryRow row, bool retry_on_failure);
 
@@ -125,8 +127,21 @@ class WebhookEngine {
   void set_attempt_observer(std::function<void(WebhookAttemptOutcome)> observer) { observer_ = std::move(observer); }
 
  private:
+  // One attempt's result, not yet written.
+  struct Attempted {
+    storage::DeliveryRow row;
+    std::string webhook_id;
+    bool gone = false;  // 410: the webhook is to be disabled
+    WebhookAttemptOutcome outcome = WebhookAttemptOutcome::kFailed;
+  };
+
   void loop();
   void serve();
+  Attempted deliver(storage::DeliveryRow row, const storage::WebhookRow& webhook, const std::vector<std::string>& secrets,
+                    bool retry_on_failure);
+  // Writes the attempts and puts `released` (claimed, not attempted) back as due now, in one
+  // transaction; then tells the monitor and the observer.
+  void record(const std::vector<Attempted>& attempts, const std::vector<storage::DeliveryRow>& released);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -1,5 +1,7 @@
 #include "storage/webhooks.h"
 
+#include <algorithm>
+
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/sql_util.h"
@@ -169,18 +171,20 @@ std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_i
   return rows;
 }
 
-std::optional<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until) {
-  Prepared q_prepared(db, std::string("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = (") +
+std::vector<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until,
+                                   int limit) {
+  Prepared q_prepared(db, std::string("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id IN (") +
                               "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 "
-                              "ORDER BY next_attempt_at LIMIT 1) RETURNING " + kDeliveryColumns);
+                              "ORDER BY next_attempt_at LIMIT ?3) RETURNING " + kDeliveryColumns);
   SQLite::Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, lease_until);
-  if (!q.executeStep()) return std::nullopt;
-  DeliveryRow row = read_delivery(q);
-  while (q.executeStep()) {
-  }
-  return row;
+  q.bind(3, limit);
+  std::vector<DeliveryRow> rows;
+  while (q.executeStep()) rows.push_back(read_delivery(q));
+  // RETURNING gives no order; ids are time-ordered, so this attempts the oldest first.
+  std::sort(rows.begin(), rows.end(), [](const DeliveryRow& a, const DeliveryRow& b) { return a.id < b.id; });
+  return rows;
 }
 
 std::optional<std::string> next_due_at(SQLite::Database& db) {

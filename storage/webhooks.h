@@ -61,8 +61,10 @@ void insert(SQLite::Database& db, const DeliveryRow& row);
 std::optional<DeliveryRow> find(SQLite::Database& db, const std::string& webhook_id, const std::string& id);
 std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_id,
                               const std::optional<std::string>& before_id, int limit);
-// The earliest due pending delivery, leased until `lease_until`; nullopt if none is due.
-std::optional<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until);
+// Up to `limit` of the earliest due pending deliveries, leased until `lease_until` (their
+// next_attempt_at), oldest first; empty if none is due.
+std::vector<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until,
+                                   int limit);
 std::optional<std::string> next_due_at(SQLite::Database& db);
 // Writes status, attempts, last_*, next_attempt_at.
 void update(SQLite::Database& db, const DeliveryRow& row);

@@ -4,6 +4,9 @@
 #include <httplib.h>
 #include <netdb.h>
 
+#include <memory>
+#include <unordered_map>
+
 #include "core/net_guard.h"
 
 namespace app::delivery {
@@ -68,14 +71,6 @@ class HttplibWebhookTransport final : public core::WebhookTransport {
     const std::string origin = url->scheme + "://" +
                                (url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host) + ":" +
                                std::to_string(url->port);
-    httplib::Client client(origin);
-    client.set_hostname_addr_map({{url->host, addresses.front()}});
-    client.set_connection_timeout(options_.timeout);
-    client.set_read_timeout(options_.timeout);
-    client.set_write_timeout(options_.timeout);
-    client.set_follow_location(false);
-    client.set_keep_alive(false);
-    client.enable_server_certificate_verification(true);
     httplib::Headers headers;
     std::string content_type = "application/json";
     for (const auto& [name, value] : request.headers) {
@@ -85,7 +80,21 @@ class HttplibWebhookTransport final : public core::WebhookTransport {
         headers.emplace(name, value);
       }
     }
+    // Connections are kept open and reused per (origin, checked address) and delivery thread;
+    // a kept connection the receiver has closed meanwhile fails at once and is retried once on a
+    // new one.
+    const std::string key = origin + "|" + addresses.front();
+    bool reused = true;
+    httplib::Client& client = kept_client(key, origin, url->host, addresses.front(), reused);
+    const auto sent_at = std::chrono::steady_clock::now();
     auto result = client.Post(url->target, headers, request.body, content_type);
+    // Only a fast failure means a dead kept connection; a slow one may have reached the receiver.
+    if (!result && reused && std::chrono::steady_clock::now() - sent_at < std::chrono::seconds(1)) {
+      forget_client(key);
+      httplib::Client& fresh = kept_client(key, origin, url->host, addresses.front(), reused);
+      result = fresh.Post(url->target, headers, request.body, content_type);
+    }
+    if (!result) forget_client(key);
     if (!result) return finish("no answer: " + httplib::to_string(result.error()));
     response.status_code = result->status;
     if (result->status >= 200 && result->status < 300) {
@@ -100,6 +109,38 @@ class HttplibWebhookTransport final : public core::WebhookTransport {
   }
 
  private:
+  // This thread's open connections (httplib::Client is not for concurrent use), at most
+  // kKeptPerThread receivers at a time.
+  static constexpr std::size_t kKeptPerThread = 32;
+  using KeptClients = std::unordered_map<std::string, std::unique_ptr<httplib::Client>>;
+  static KeptClients& kept() {
+    thread_local KeptClients clients;
+    return clients;
+  }
+
+  httplib::Client& kept_client(const std::string& key, const std::string& origin, const std::string& host,
+                               const std::string& address, bool& reused) {
+    auto& clients = kept();
+    if (auto found = clients.find(key); found != clients.end()) {
+      reused = true;
+      return *found->second;
+    }
+    reused = false;
+    if (clients.size() >= kKeptPerThread) clients.clear();
+    auto client = std::make_unique<httplib::Client>(origin);
+    client->set_hostname_addr_map({{host, address}});
+    client->set_connection_timeout(options_.timeout);
+    client->set_read_timeout(options_.timeout);
+    client->set_write_timeout(options_.timeout);
+    client->set_follow_location(false);
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // headers and body go out as separate writes: no Nagle wait on a kept connection
+    client->enable_server_certificate_verification(true);
+    return *clients.emplace(key, std::move(client)).first->second;
+  }
+
+  static void forget_client(const std::string& key) { kept().erase(key); }
+
   WebhookTransportOptions options_;
 };
 

@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/jwt.h"
@@ -439,4 +441,33 @@ TEST_CASE("deleting an application deletes its webhooks and their pending delive
     return c.execAndGet("SELECT count(*) FROM webhook_deliveries").getInt64();
   });
   CHECK(left == 0);
+}
+
+TEST_CASE("a burst of events is delivered once each, in batches, over kept-alive connections") {
+  Receiver receiver;
+  testing::TestServer server(loopback_webhooks());
+  testing::Sandbox sandbox(server, "ann@example.com");
+  const auto app = sandbox.create_app();
+  const json hook = register_hook(sandbox, app, receiver.url(), {"otp.created"});
+
+  constexpr int kSends = 120;
+  for (int i = 0; i < kSends; ++i) {
+    REQUIRE(sandbox.send(app, "+999 200 000 " + std::to_string(100 + i)).status == 201);
+  }
+  REQUIRE(receiver.wait_for(kSends, 10s));
+  std::this_thread::sleep_for(300ms);
+  const auto received = receiver.received();
+  CHECK(received.size() == static_cast<std::size_t>(kSends));  // none twice
+  std::set<std::string> event_ids;
+  std::set<int> connections;
+  for (const auto& request : received) {
+    event_ids.insert(request.get_header_value("webhook-id"));
+    connections.insert(request.remote_port);
+  }
+  CHECK(event_ids.size() == static_cast<std::size_t>(kSends));
+  // Two delivery workers, each keeping its connection: a handful of connections, not one per event.
+  CHECK(connections.size() <= 8);
+  REQUIRE(wait_deliveries(sandbox, hook["id"], [](const json& d) {
+    return std::all_of(d.begin(), d.end(), [](const json& row) { return row["status"] == "succeeded"; });
+  }));
 }
