@@ -26,6 +26,7 @@ const pages = [
 const root = document.getElementById('app');
 let cleanup = null;
 let shell = null;
+let routeGeneration = 0;
 
 function stopPage() {
   if (cleanup) {
@@ -122,14 +123,21 @@ async function renderRoute() {
   document.title = `${label} · Cobinar Phone`;
   const container = h('div', { class: 'page' });
   replace(shell.main, container);
+  const focusedAtStart = document.activeElement;
+  const generation = ++routeGeneration;
   try {
     const result = await module({ container, params, navigate, refreshWho });
     if (typeof result === 'function') cleanup = result;
   } catch (error) {
     if (session.developer) replace(container, h('h1', { tabindex: '-1', id: 'page-title' }, label), alertBox(error));
   }
+  // Announce the new page by focusing its title, unless the user moved on meanwhile (focus went
+  // elsewhere, or another page was opened while this one loaded).
   const title = document.getElementById('page-title');
-  if (title && !document.querySelector('dialog[open]') && root.contains(title)) title.focus({ preventScroll: true });
+  const untouched = document.activeElement === focusedAtStart || document.activeElement === document.body;
+  if (generation === routeGeneration && untouched && title && !document.querySelector('dialog[open]') && root.contains(title)) {
+    title.focus({ preventScroll: true });
+  }
 }
 
 function navigate(hash) {

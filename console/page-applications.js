@@ -111,6 +111,7 @@ function showCredentials(app, navigate) {
   const dialog = openDialog({
     title: `Credentials for ${app.name}`,
     closeLabel: 'Done',
+    focusTitle: true,
     body: h('div', { class: 'credentials' },
       h('p', { class: 'warning', role: 'note' }, app.warning || 'Store these credentials now: the client secret and API key are shown only once.'),
       secretValue('Client ID', app.clientId),
@@ -229,6 +230,7 @@ async function applicationDetail({ container, navigate }, id) {
               openDialog({
                 title: `New ${label.toLowerCase()}`,
                 closeLabel: 'Done',
+                focusTitle: true,
                 body: h('div', { class: 'credentials' },
                   h('p', { class: 'warning', role: 'note' },
                     type === 'webhook_secret'

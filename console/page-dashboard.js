@@ -81,7 +81,7 @@ function chart(buckets) {
     for (const child of children) node.append(child);
     return node;
   };
-  const width = 720, height = 240, left = 40, right = 12, top = 12, bottom = 28;
+  const width = 960, height = 260, left = 40, right = 12, top = 12, bottom = 28;
   const max = Math.max(1, ...buckets.flatMap((b) => SERIES.map(([key]) => b[key])));
   const x = (i) => left + (buckets.length <= 1 ? 0 : (i * (width - left - right)) / (buckets.length - 1));
   const y = (v) => top + (height - top - bottom) * (1 - v / max);

@@ -202,12 +202,10 @@ async function webhookDetail({ container, navigate }, id) {
       table({
         caption: 'Delivery log, newest first',
         columns: [
-          { label: 'Created', cell: (d) => time(d.createdAt) },
-          { label: 'Event', cell: (d) => h('code', {}, d.event) },
+          { label: 'Event', cell: (d) => h('code', { class: 'nowrap' }, d.event) },
           { label: 'Status', cell: (d) => statusBadge(d.status) },
           { label: 'Attempts', cell: (d) => String(d.attempts) },
-          { label: 'Response', cell: (d) => (d.lastStatusCode === null || d.lastStatusCode === undefined ? '—' : `HTTP ${d.lastStatusCode}`) },
-          { label: 'Error', cell: (d) => d.lastError || '—' },
+          { label: 'Result', cell: (d) => result(d) },
           { label: 'Last attempt', cell: (d) => time(d.lastAttemptAt) },
           { label: 'Next retry', cell: (d) => (d.status === 'pending' && d.nextAttemptAt ? time(d.nextAttemptAt) : '—') },
           { label: 'Actions', cell: (d) => retryButton(d) },
@@ -216,6 +214,13 @@ async function webhookDetail({ container, navigate }, id) {
         empty: 'No deliveries yet. Choose "Send test event", or send a code through this webhook\'s application.',
       }),
       cursor ? loadMore(async () => { try { await fetchDeliveries(); } catch (error) { deliveries.append(alertBox(error)); } }) : null);
+  }
+
+  // The response code and, when it failed, why.
+  function result(delivery) {
+    const code = delivery.lastStatusCode === null || delivery.lastStatusCode === undefined ? null : `HTTP ${delivery.lastStatusCode}`;
+    if (!delivery.lastError || delivery.lastError === code) return code || '—';
+    return h('span', { class: 'delivery-error' }, code ? `${code}: ` : '', delivery.lastError);
   }
 
   function retryButton(delivery) {

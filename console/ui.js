@@ -177,12 +177,12 @@ function setBackgroundHidden(delta) {
 
 // A modal <dialog>; returns { element, close }. Escape and "Close" close it; focus returns
 // to whatever had it before.
-export function openDialog({ title, body, onClose, closeLabel = 'Close' }) {
+export function openDialog({ title, body, onClose, closeLabel = 'Close', focusTitle = false }) {
   const previous = document.activeElement;
   const titleId = uniqueId('dialog-title');
   const element = h('dialog', { 'aria-labelledby': titleId },
     h('div', { class: 'dialog-head' },
-      h('h2', { id: titleId }, title),
+      h('h2', { id: titleId, tabindex: '-1' }, title),
       h('button', { type: 'button', class: 'ghost', onclick: () => close() }, closeLabel)),
     body);
   let closed = false;
@@ -201,8 +201,10 @@ export function openDialog({ title, body, onClose, closeLabel = 'Close' }) {
   element.addEventListener('close', close);
   document.body.append(element);
   element.showModal();
-  const first = element.querySelector('input:not([type=hidden]):not([readonly]), select, textarea');
-  if (first) first.focus();
+  // A form dialog starts in its first field; a dialog that shows something starts at its title,
+  // so what it says is read first.
+  const first = focusTitle ? null : element.querySelector('input:not([type=hidden]):not([readonly]), select, textarea');
+  (first || element.querySelector(`#${titleId}`)).focus();
   return { element, close };
 }
 
