@@ -260,14 +260,17 @@ export function copyButton(getValue, describedBy) {
   return [copy, status];
 }
 
-// A credential shown once: its label, its value in an <output> labelled by that name, and Copy.
+// A credential shown once: its label, its value in a read-only text box labelled by that name
+// (so it can be selected, read as text or as a value, and announced), and Copy.
 export function secretValue(label, value) {
   const id = uniqueId('secret');
   const labelId = `${id}-label`;
+  const box = h('textarea', { id, class: 'secret', readOnly: true, rows: '2', spellcheck: 'false', autocomplete: 'off', wrap: 'soft' }, value);
+  box.addEventListener('focus', () => box.select());
   return h('div', { class: 'credential' },
     h('label', { id: labelId, for: id }, label),
     h('div', { class: 'credential-row' },
-      h('output', { id, class: 'secret' }, value),
+      box,
       copyButton(() => value, labelId)));
 }
 
