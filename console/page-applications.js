@@ -110,7 +110,6 @@ function showCredentials(app, navigate) {
   });
   const dialog = openDialog({
     title: `Credentials for ${app.name}`,
-    closeLabel: 'Done',
     focusTitle: true,
     body: h('div', { class: 'credentials' },
       h('p', { class: 'warning', role: 'note' }, app.warning || 'Store these credentials now: the client secret and API key are shown only once.'),
@@ -229,7 +228,6 @@ async function applicationDetail({ container, navigate }, id) {
               render();
               openDialog({
                 title: `New ${label.toLowerCase()}`,
-                closeLabel: 'Done',
                 focusTitle: true,
                 body: h('div', { class: 'credentials' },
                   h('p', { class: 'warning', role: 'note' },
