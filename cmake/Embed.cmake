@@ -1,3 +1,13 @@
+# The build rule that writes OUT, a C++ file defining embedded::NAME with the bytes of FILE.
+function(cobinar_embed_file_command name file out)
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DNAME=${name} -DINPUT=${file} -DOUTPUT=${out}
+            -P ${CMAKE_SOURCE_DIR}/cmake/EmbedFile.cmake
+    DEPENDS "${file}" ${CMAKE_SOURCE_DIR}/cmake/EmbedFile.cmake
+    VERBATIM)
+endfunction()
+
 # cobinar_embed(<target> NAME=FILE ...): a static library defining
 # `extern const std::string_view NAME` in namespace embedded for each FILE, regenerated when
 # the file changes. Bytes are written as a hex array, so any content embeds safely.
@@ -10,12 +20,7 @@ function(cobinar_embed target)
     list(GET parts 0 name)
     list(GET parts 1 file)
     set(out "${CMAKE_BINARY_DIR}/generated/embedded/${name}.cpp")
-    add_custom_command(
-      OUTPUT "${out}"
-      COMMAND ${CMAKE_COMMAND} -DNAME=${name} -DINPUT=${file} -DOUTPUT=${out}
-              -P ${CMAKE_SOURCE_DIR}/cmake/EmbedFile.cmake
-      DEPENDS "${file}" ${CMAKE_SOURCE_DIR}/cmake/EmbedFile.cmake
-      VERBATIM)
+    cobinar_embed_file_command(${name} "${file}" "${out}")
     list(APPEND sources "${out}")
     string(APPEND decls "extern const std::string_view ${name};\n")
   endforeach()
@@ -42,12 +47,7 @@ function(cobinar_embed_directory target table dir)
     get_filename_component(file_name "${file}" NAME)
     set(name "${table}_${index}")
     set(out "${out_dir}/${name}.cpp")
-    add_custom_command(
-      OUTPUT "${out}"
-      COMMAND ${CMAKE_COMMAND} -DNAME=${name} -DINPUT=${file} -DOUTPUT=${out}
-              -P ${CMAKE_SOURCE_DIR}/cmake/EmbedFile.cmake
-      DEPENDS "${file}" ${CMAKE_SOURCE_DIR}/cmake/EmbedFile.cmake
-      VERBATIM)
+    cobinar_embed_file_command(${name} "${file}" "${out}")
     list(APPEND sources "${out}")
     string(APPEND decls "extern const std::string_view ${name};\n")
     string(APPEND entries "    {\"${file_name}\", ${name}},\n")

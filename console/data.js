@@ -1,6 +1,6 @@
 // Lists every page needs (the caller's projects and applications) and the filters built on them.
 import { api, withQuery } from './api.js';
-import { h, field, select } from './ui.js';
+import { h, replace, field, select, alertBox } from './ui.js';
 
 // Follows nextCursor to the end (projects and applications are bounded by the plan).
 export async function listAll(path, params = {}) {
@@ -44,6 +44,42 @@ export function setRouteQuery(base, params) {
   history.replaceState(null, '', text ? `${base}?${text}` : base);
 }
 
-export function loadMore(onclick) {
+function loadMore(onclick) {
   return h('button', { type: 'button', class: 'more', onclick }, 'Load more');
+}
+
+// A list endpoint shown page by page in `slot`: render(rows) draws what is loaded, "Load more"
+// follows nextCursor. path and query are functions so filters are read at each fetch.
+export function pagedList(slot, { path, query = () => ({}), render }) {
+  let rows = [];
+  let cursor = null;
+  function show() {
+    replace(slot, render(rows),
+      cursor ? loadMore(async () => { try { await more(); } catch (error) { slot.append(alertBox(error)); } }) : null);
+  }
+  async function more() {
+    const envelope = await api.get(withQuery(path(), { ...query(), cursor, limit: 50 }));
+    rows = rows.concat(envelope.data);
+    cursor = envelope.nextCursor;
+    show();
+  }
+  return {
+    // From the first page again (after a filter changed, or an action).
+    async reload() {
+      rows = [];
+      cursor = null;
+      try { await more(); } catch (error) { replace(slot, alertBox(error)); }
+    },
+    get rows() { return rows; },
+    // New rows on top (live mode); with a cursor, `fresh` replaces everything (a gap below it).
+    merge(fresh, nextCursor) {
+      if (nextCursor !== undefined) {
+        rows = fresh;
+        cursor = nextCursor;
+      } else {
+        rows = fresh.concat(rows);
+      }
+      show();
+    },
+  };
 }

@@ -1,8 +1,8 @@
 // Logs: every OTP event of your applications, newest first, with paging and a live mode that
 // polls for new events.
 import { api, withQuery } from './api.js';
-import { h, replace, table, pageHeader, time, alertBox, statusBadge } from './ui.js';
-import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, loadMore } from './data.js';
+import { h, replace, table, pageHeader, time, statusBadge } from './ui.js';
+import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, pagedList } from './data.js';
 
 const LIVE_MS = 3000;
 
@@ -13,8 +13,6 @@ export default async function logs({ container }) {
   const list = h('div');
   const live = h('input', { type: 'checkbox', id: 'logs-live' });
   const liveStatus = h('p', { class: 'hint', role: 'status' });
-  let rows = [];
-  let cursor = null;
   let timer = null;
   let stopped = false;
 
@@ -30,49 +28,39 @@ export default async function logs({ container }) {
     liveStatus,
     list);
 
-  function render() {
-    replace(list,
-      table({
-        caption: 'Events, newest first',
-        columns: [
-          { label: 'Time', cell: (e) => time(e.createdAt) },
-          { label: 'Event', cell: (e) => h('code', {}, e.event) },
-          { label: 'Application', cell: (e) => appName(e.appId) },
-          { label: 'Phone', cell: (e) => e.phone || '—', nowrap: true },
-          { label: 'Status', cell: (e) => (e.status ? statusBadge(e.status) : '—') },
-          { label: 'Request', cell: (e) => (e.requestId ? h('a', { href: `#/otp/${encodeURIComponent(e.requestId)}` }, h('code', {}, e.requestId)) : '—') },
-          { label: 'Detail', cell: (e) => describe(e.detail) },
-        ],
-        rows,
-        empty: appId
-          ? 'No events for this application yet.'
-          : 'No events yet. Every code sent, verified, failed or expired is logged here.',
-      }),
-      cursor ? loadMore(async () => { try { await fetchPage(); } catch (error) { list.append(alertBox(error)); } }) : null);
-  }
-
-  async function fetchPage() {
-    const envelope = await api.get(withQuery('/v1/logs', { appId, cursor, limit: 50 }));
-    rows = rows.concat(envelope.data);
-    cursor = envelope.nextCursor;
-    render();
-  }
+  const events = pagedList(list, {
+    path: () => '/v1/logs',
+    query: () => ({ appId }),
+    render: (rows) => table({
+      caption: 'Events, newest first',
+      columns: [
+        { label: 'Time', cell: (e) => time(e.createdAt) },
+        { label: 'Event', cell: (e) => h('code', {}, e.event) },
+        { label: 'Application', cell: (e) => appName(e.appId) },
+        { label: 'Phone', cell: (e) => e.phone || '—', nowrap: true },
+        { label: 'Status', cell: (e) => (e.status ? statusBadge(e.status) : '—') },
+        { label: 'Request', cell: (e) => (e.requestId ? h('a', { href: `#/otp/${encodeURIComponent(e.requestId)}` }, h('code', {}, e.requestId)) : '—') },
+        { label: 'Detail', cell: (e) => describe(e.detail) },
+      ],
+      rows,
+      empty: appId
+        ? 'No events for this application yet.'
+        : 'No events yet. Every code sent, verified, failed or expired is logged here.',
+    }),
+  });
 
   // Live mode: the newest page, merged on top of what is shown.
   async function poll() {
     try {
       const envelope = await api.get(withQuery('/v1/logs', { appId, limit: 50 }));
       if (stopped) return;
-      const known = new Set(rows.map((row) => row.id));
+      const known = new Set(events.rows.map((row) => row.id));
       const fresh = envelope.data.filter((row) => !known.has(row.id));
       if (fresh.length === envelope.data.length && envelope.nextCursor) {
         // A whole page is new: there may be a gap below it, so start over from this page.
-        rows = envelope.data;
-        cursor = envelope.nextCursor;
-        render();
+        events.merge(envelope.data, envelope.nextCursor);
       } else if (fresh.length) {
-        rows = fresh.concat(rows);
-        render();
+        events.merge(fresh);
       }
     } catch (error) {
       if (!stopped) liveStatus.textContent = `Live mode paused: ${error.message}`;
@@ -87,9 +75,7 @@ export default async function logs({ container }) {
 
   async function refresh() {
     setRouteQuery('#/logs', { appId });
-    rows = [];
-    cursor = null;
-    try { await fetchPage(); } catch (error) { replace(list, alertBox(error)); }
+    await events.reload();
   }
 
   await refresh();

@@ -1,7 +1,7 @@
 // OTP requests: the list (application and status filters, cursor paging) and one request's detail.
-import { api, withQuery } from './api.js';
-import { h, replace, field, select, table, pageHeader, time, alertBox, details, statusBadge } from './ui.js';
-import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, loadMore } from './data.js';
+import { api } from './api.js';
+import { h, replace, field, select, table, pageHeader, time, details, statusBadge } from './ui.js';
+import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, pagedList } from './data.js';
 
 const STATUSES = ['pending', 'verified', 'failed', 'expired'];
 
@@ -24,39 +24,29 @@ async function otpList({ container }) {
     h('div', { class: 'filters' }, applicationFilter(applications, appId, (value) => { appId = value; refresh(); }), field('Status', statusFilter)),
     list);
 
-  let rows = [];
-  let cursor = null;
-  async function fetchPage() {
-    const envelope = await api.get(withQuery('/v1/otp', { appId, status, cursor, limit: 50 }));
-    rows = rows.concat(envelope.data);
-    cursor = envelope.nextCursor;
-    render();
-  }
-  function render() {
-    replace(list,
-      table({
-        caption: 'OTP requests, newest first',
-        columns: [
-          { label: 'Request', cell: (r) => h('a', { href: `#/otp/${encodeURIComponent(r.id)}` }, h('code', {}, r.id)) },
-          { label: 'Application', cell: (r) => appName(r.appId) },
-          { label: 'Phone', cell: (r) => r.phone, nowrap: true },
-          { label: 'Status', cell: (r) => statusBadge(r.status) },
-          { label: 'Attempts', cell: (r) => String(r.attempts) },
-          { label: 'Delivery', cell: (r) => r.deliveryStatus || '—' },
-          { label: 'Created', cell: (r) => time(r.createdAt) },
-        ],
-        rows,
-        empty: appId || status
-          ? 'No OTP requests match these filters.'
-          : 'No OTP requests yet. Send one from your backend with POST /v1/otp/send and your application\'s credentials (or "Send a test code" when you create an application).',
-      }),
-      cursor ? loadMore(async () => { try { await fetchPage(); } catch (error) { list.append(alertBox(error)); } }) : null);
-  }
+  const requests = pagedList(list, {
+    path: () => '/v1/otp',
+    query: () => ({ appId, status }),
+    render: (rows) => table({
+      caption: 'OTP requests, newest first',
+      columns: [
+        { label: 'Request', cell: (r) => h('a', { href: `#/otp/${encodeURIComponent(r.id)}` }, h('code', {}, r.id)) },
+        { label: 'Application', cell: (r) => appName(r.appId) },
+        { label: 'Phone', cell: (r) => r.phone, nowrap: true },
+        { label: 'Status', cell: (r) => statusBadge(r.status) },
+        { label: 'Attempts', cell: (r) => String(r.attempts) },
+        { label: 'Delivery', cell: (r) => r.deliveryStatus || '—' },
+        { label: 'Created', cell: (r) => time(r.createdAt) },
+      ],
+      rows,
+      empty: appId || status
+        ? 'No OTP requests match these filters.'
+        : 'No OTP requests yet. Send one from your backend with POST /v1/otp/send and your application\'s credentials (or "Send a test code" when you create an application).',
+    }),
+  });
   async function refresh() {
     setRouteQuery('#/otp', { appId, status });
-    rows = [];
-    cursor = null;
-    try { await fetchPage(); } catch (error) { replace(list, alertBox(error)); }
+    await requests.reload();
   }
   await refresh();
 }

@@ -1,7 +1,7 @@
 // Users: the identities (phones verified through your apps), newest first, and lookup by phone.
-import { api, withQuery } from './api.js';
-import { h, replace, field, input, form, table, pageHeader, time, alertBox, details } from './ui.js';
-import { loadApplications, nameMap, loadMore } from './data.js';
+import { api } from './api.js';
+import { h, replace, field, input, form, table, pageHeader, time, details } from './ui.js';
+import { loadApplications, nameMap, pagedList } from './data.js';
 
 export default async function users({ container }) {
   const applications = await loadApplications();
@@ -42,26 +42,20 @@ export default async function users({ container }) {
     ]);
   }
 
-  let rows = [];
-  let cursor = null;
-  async function fetchPage() {
-    const envelope = await api.get(withQuery('/v1/users', { limit: 50, cursor }));
-    rows = rows.concat(envelope.data);
-    cursor = envelope.nextCursor;
-    replace(list,
-      table({
-        caption: 'Users, newest first',
-        columns: [
-          { label: 'Phone number', cell: (u) => u.phoneNumber, nowrap: true },
-          { label: 'First verified', cell: (u) => time(u.createdAt) },
-          { label: 'Last verified', cell: (u) => time(u.lastVerifiedAt) },
-          { label: 'Verifications', cell: (u) => String(u.verificationCount) },
-          { label: 'Last application', cell: (u) => appName(u.lastApplicationId) },
-        ],
-        rows,
-        empty: 'No users yet. A phone becomes a user the first time one of its codes is verified.',
-      }),
-      cursor ? loadMore(async () => { try { await fetchPage(); } catch (error) { list.append(alertBox(error)); } }) : null);
-  }
-  try { await fetchPage(); } catch (error) { replace(list, alertBox(error)); }
+  const users = pagedList(list, {
+    path: () => '/v1/users',
+    render: (rows) => table({
+      caption: 'Users, newest first',
+      columns: [
+        { label: 'Phone number', cell: (u) => u.phoneNumber, nowrap: true },
+        { label: 'First verified', cell: (u) => time(u.createdAt) },
+        { label: 'Last verified', cell: (u) => time(u.lastVerifiedAt) },
+        { label: 'Verifications', cell: (u) => String(u.verificationCount) },
+        { label: 'Last application', cell: (u) => appName(u.lastApplicationId) },
+      ],
+      rows,
+      empty: 'No users yet. A phone becomes a user the first time one of its codes is verified.',
+    }),
+  });
+  await users.reload();
 }

@@ -1,11 +1,11 @@
 // Webhooks: list, create (events as checkboxes), edit, enable/disable, delete, "Send test event",
 // and each webhook's delivery log with "Retry".
-import { api, withQuery } from './api.js';
+import { api } from './api.js';
 import {
   h, replace, field, input, form, table, pageHeader, button, openDialog, confirmAction, time, alertBox,
   details, statusBadge, errorText, select, uniqueId,
 } from './ui.js';
-import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, loadMore } from './data.js';
+import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, pagedList } from './data.js';
 
 const EVENTS = [
   'otp.created', 'otp.verified', 'otp.failed', 'otp.expired',
@@ -47,34 +47,27 @@ async function webhookList({ container, navigate }) {
     h('div', { class: 'filters' }, applicationFilter(applications, appId, (value) => { appId = value; refresh(); }, 'Show')),
     list);
 
-  let rows = [];
-  let cursor = null;
-  async function fetchPage() {
-    const envelope = await api.get(withQuery('/v1/webhooks', { appId, cursor, limit: 50 }));
-    rows = rows.concat(envelope.data);
-    cursor = envelope.nextCursor;
-    replace(list,
-      table({
-        caption: 'Your webhooks, newest first',
-        columns: [
-          { label: 'URL', cell: (w) => h('a', { href: `#/webhooks/${encodeURIComponent(w.id)}` }, w.url) },
-          { label: 'Application', cell: (w) => appName(w.appId) },
-          { label: 'Events', cell: (w) => w.events.join(', ') },
-          { label: 'Status', cell: (w) => statusBadge(w.status) },
-          { label: 'Created', cell: (w) => time(w.createdAt) },
-        ],
-        rows,
-        empty: applications.length === 0
-          ? 'No webhooks yet. Create an application first (Applications), then a webhook for it.'
-          : 'No webhooks yet. Choose "New webhook" to have events POSTed to your systems.',
-      }),
-      cursor ? loadMore(async () => { try { await fetchPage(); } catch (error) { list.append(alertBox(error)); } }) : null);
-  }
+  const hooks = pagedList(list, {
+    path: () => '/v1/webhooks',
+    query: () => ({ appId }),
+    render: (rows) => table({
+      caption: 'Your webhooks, newest first',
+      columns: [
+        { label: 'URL', cell: (w) => h('a', { href: `#/webhooks/${encodeURIComponent(w.id)}` }, w.url) },
+        { label: 'Application', cell: (w) => appName(w.appId) },
+        { label: 'Events', cell: (w) => w.events.join(', ') },
+        { label: 'Status', cell: (w) => statusBadge(w.status) },
+        { label: 'Created', cell: (w) => time(w.createdAt) },
+      ],
+      rows,
+      empty: applications.length === 0
+        ? 'No webhooks yet. Create an application first (Applications), then a webhook for it.'
+        : 'No webhooks yet. Choose "New webhook" to have events POSTed to your systems.',
+    }),
+  });
   async function refresh() {
     setRouteQuery('#/webhooks', { appId });
-    rows = [];
-    cursor = null;
-    try { await fetchPage(); } catch (error) { replace(list, alertBox(error)); }
+    await hooks.reload();
   }
 
   function createWebhook() {
@@ -192,29 +185,23 @@ async function webhookDetail({ container, navigate }, id) {
     await loadDeliveries();
   }
 
-  let rows = [];
-  let cursor = null;
-  async function fetchDeliveries() {
-    const envelope = await api.get(withQuery(`${path}/deliveries`, { cursor, limit: 50 }));
-    rows = rows.concat(envelope.data);
-    cursor = envelope.nextCursor;
-    replace(deliveries,
-      table({
-        caption: 'Delivery log, newest first',
-        columns: [
-          { label: 'Event', cell: (d) => h('code', { class: 'nowrap' }, d.event) },
-          { label: 'Status', cell: (d) => statusBadge(d.status) },
-          { label: 'Attempts', cell: (d) => String(d.attempts) },
-          { label: 'Result', cell: (d) => result(d) },
-          { label: 'Last attempt', cell: (d) => time(d.lastAttemptAt) },
-          { label: 'Next retry', cell: (d) => (d.status === 'pending' && d.nextAttemptAt ? time(d.nextAttemptAt) : '—') },
-          { label: 'Actions', cell: (d) => retryButton(d) },
-        ],
-        rows,
-        empty: 'No deliveries yet. Choose "Send test event", or send a code through this webhook\'s application.',
-      }),
-      cursor ? loadMore(async () => { try { await fetchDeliveries(); } catch (error) { deliveries.append(alertBox(error)); } }) : null);
-  }
+  const deliveryLog = pagedList(deliveries, {
+    path: () => `${path}/deliveries`,
+    render: (rows) => table({
+      caption: 'Delivery log, newest first',
+      columns: [
+        { label: 'Event', cell: (d) => h('code', { class: 'nowrap' }, d.event) },
+        { label: 'Status', cell: (d) => statusBadge(d.status) },
+        { label: 'Attempts', cell: (d) => String(d.attempts) },
+        { label: 'Result', cell: (d) => result(d) },
+        { label: 'Last attempt', cell: (d) => time(d.lastAttemptAt) },
+        { label: 'Next retry', cell: (d) => (d.status === 'pending' && d.nextAttemptAt ? time(d.nextAttemptAt) : '—') },
+        { label: 'Actions', cell: (d) => retryButton(d) },
+      ],
+      rows,
+      empty: 'No deliveries yet. Choose "Send test event", or send a code through this webhook\'s application.',
+    }),
+  });
 
   // The response code and, when it failed, why.
   function result(delivery) {
@@ -240,9 +227,7 @@ async function webhookDetail({ container, navigate }, id) {
   }
 
   async function loadDeliveries() {
-    rows = [];
-    cursor = null;
-    try { await fetchDeliveries(); } catch (error) { replace(deliveries, alertBox(error)); }
+    await deliveryLog.reload();
   }
 
   render();
