@@ -101,13 +101,28 @@ function showCredentials(app, navigate) {
           h('p', {}, `Code requested for ${sent.phone} (request ${sent.requestId}).`),
           sent.testCode
             ? h('p', {}, 'Test code: ', h('strong', { class: 'code' }, sent.testCode))
-            : h('p', {}, 'The code is on its way. Virtual numbers: see the ', h('a', { href: '#/inbox', onclick: () => dialog.close() }, 'Inbox'), '.'));
+            : h('p', {}, 'The code is on its way. Virtual numbers: see the ', h('a', { href: '#/inbox', onclick: () => dialog.close() }, 'Inbox'), '.'),
+          verifyForm(sent));
       } catch (error) {
         replace(result);
         throw error;
       }
     },
   });
+  // Checks a code as your backend will (POST /v1/otp/verify), with the same credentials.
+  function verifyForm(sent) {
+    const outcome = h('p', { role: 'status' });
+    const verify = form({
+      fields: [field('Code', input('code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, value: sent.testCode || '' }), 'The 6 digits from the message.')],
+      submitLabel: 'Verify code',
+      action: async (values) => {
+        outcome.textContent = '';
+        const verified = (await api.withAppCredentials('/v1/otp/verify', { requestId: sent.requestId, code: values.get('code') }, credentials)).data;
+        outcome.textContent = `Verified: ${verified.phone} at ${verified.verifiedAt}. It now appears under Users, Logs and the Dashboard.`;
+      },
+    });
+    return h('div', { class: 'verify' }, verify, outcome);
+  }
   const dialog = openDialog({
     title: `Credentials for ${app.name}`,
     focusTitle: true,
