@@ -137,6 +137,11 @@ void WebhookEngine::stop() {
   threads_.clear();
 }
 
+bool WebhookEngine::stop_requested() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void WebhookEngine::wake() {
   {
     std::lock_guard lock(mutex_);
@@ -252,7 +257,7 @@ bool WebhookEngine::attempt_due() {
   std::vector<storage::DeliveryRow> released;
   attempts.reserve(claimed.size());
   for (auto& row : claimed) {
-    if ((attempts.size() > 0 && clock_.now() >= start_by) || failing.contains(row.webhook_id)) {
+    if ((attempts.size() > 0 && clock_.now() >= start_by) || failing.contains(row.webhook_id) || stop_requested()) {
       released.push_back(std::move(row));
       continue;
     }

@@ -137,6 +137,8 @@ class WebhookEngine {
 
   void loop();
   void serve();
+  // A shutdown has begun: a batch puts back what it has not attempted yet.
+  bool stop_requested();
   Attempted deliver(storage::DeliveryRow row, const storage::WebhookRow& webhook, const std::vector<std::string>& secrets,
                     bool retry_on_failure);
   // Writes the attempts and puts `released` (claimed, not attempted) back as due now, in one
