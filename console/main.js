@@ -1,6 +1,6 @@
 // The console's shell: sign-in, navigation, and the hash router (#/projects, #/applications/ID).
 import { api, session } from './api.js';
-import { h, replace, field, input, form, alertBox, button, showFormError, clearFormError } from './ui.js';
+import { h, replace, field, input, form, alertBox, button, showFormError, clearFormError, closeAllDialogs } from './ui.js';
 import dashboard from './page-dashboard.js';
 import projects from './page-projects.js';
 import applications from './page-applications.js';
@@ -164,7 +164,7 @@ async function startApp() {
 }
 
 session.onEnd((reason) => {
-  for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
+  closeAllDialogs();
   showSignIn(reason);
 });
 

@@ -162,6 +162,7 @@ export function form({ fields, submitLabel, action, extra }) {
 // While a modal dialog is open the page behind it is inert and hidden from assistive technology
 // (and from role queries), so "Create" or "Delete" names only the dialog's button.
 let openDialogs = 0;
+const dialogClosers = new Set();
 function setBackgroundHidden(delta) {
   openDialogs = Math.max(0, openDialogs + delta);
   const root = document.getElementById('app');
@@ -187,9 +188,11 @@ export function openDialog({ title, body, onClose, closeLabel = 'Close', focusTi
     body);
   let closed = false;
   setBackgroundHidden(+1);
+  dialogClosers.add(close);
   function close() {
     if (closed) return;
     closed = true;
+    dialogClosers.delete(close);
     if (element.open) element.close();
     element.remove();
     setBackgroundHidden(-1);
@@ -206,6 +209,11 @@ export function openDialog({ title, body, onClose, closeLabel = 'Close', focusTi
   const first = focusTitle ? null : element.querySelector('input:not([type=hidden]):not([readonly]), select, textarea');
   (first || element.querySelector(`#${titleId}`)).focus();
   return { element, close };
+}
+
+// Closes every open dialog (the session ended under them).
+export function closeAllDialogs() {
+  for (const close of [...dialogClosers]) close();
 }
 
 // Asks before something that cannot be undone; resolves to true when confirmed. `action` runs

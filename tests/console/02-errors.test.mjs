@@ -145,10 +145,15 @@ step("session expiry, silent refresh: after a restart with another issuer the co
 
 step("session expiry, revoked: disabling the account sends the console back to sign-in", async () => {
   const { page } = session;
+  // The session ends while a dialog is open: the dialog goes, and the sign-in form is usable.
+  await goTo(page, "Projects");
+  await button(page, "New project").click();
+  await field(dialog(page), "Name").fill("Never created");
   const result = await runCommand(server, ["developer", "disable", "--email", email]);
   assert.equal(result.code, 0, result.stderr);
-  await navLink(page, "Applications").click();
+  await button(dialog(page), "Create").click();
   await expectSignInForm(page);
+  assert.equal(await page.locator("dialog[open]").count(), 0, "a dialog outlived the session");
   assert.equal(await navLink(page, "Dashboard").count(), 0);
   // The console says why.
   await expectText(page.locator("body"), /session|sign in again|signed out/i);
