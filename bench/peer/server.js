@@ -187,7 +187,7 @@ function worker() {
 
   const q = {
     appByKey: db.prepare('SELECT id, developer_id, name, environment, status, client_id, client_secret_salt, client_secret_hash FROM applications WHERE api_key_hash = ?'),
-    supersede: db.prepare("UPDATE otp_requests SET status = 'failed', failure_reason = 'superseded', code_hash = NULL, updated_at = ? WHERE app_id = ? AND phone = ? AND status = 'pending'"),
+    supersede: db.prepare("UPDATE otp_requests SET status = 'failed', failure_reason = 'superseded', code_hash = NULL, updated_at = ? WHERE app_id = ? AND phone = ? AND status = 'pending' RETURNING id, attempts"),
     insertRequest: db.prepare(`INSERT INTO otp_requests(id, app_id, developer_id, phone, status, attempts, code_hash, created_at, expires_at, updated_at)
       VALUES(?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`),
     insertInbox: db.prepare('INSERT INTO inbox_messages(id, request_id, app_id, developer_id, phone, message, created_at) VALUES(?, ?, ?, ?, ?, ?, ?)'),
@@ -234,7 +234,9 @@ function worker() {
       JSON.stringify({ requestId, appId: app.id, phone: displayPhone(phone), ...payload }), at);
 
   const sendTx = db.transaction((app, id, phone, codeHash, message, now, expiresAt) => {
-    q.supersede.run(now, app.id, phone);
+    for (const earlier of q.supersede.all(now, app.id, phone)) {
+      event('otp.failed', app, earlier.id, phone, 'failed', { reason: 'superseded', attemptsRemaining: maxAttempts - earlier.attempts }, now);
+    }
     q.insertRequest.run(id, app.id, app.developer_id, phone, codeHash, now, expiresAt, now);
     q.insertInbox.run(newId(), id, app.id, app.developer_id, phone, message, now);
     event('otp.created', app, id, phone, 'pending', { expiresAt }, now);
