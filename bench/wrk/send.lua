@@ -13,7 +13,8 @@ function setup(thread)
 end
 
 function init(args)
-  counter = id * 1000000
+  local run = tonumber(os.getenv("BENCH_RUN_ID") or "0")
+  counter = 800000000 + (run % 50) * 2000000 + id * 1000000
 end
 
 request = function()
@@ -22,7 +23,11 @@ request = function()
   return wrk.format(nil, "/v1/otp/send", nil, '{"phone":"' .. phone .. '"}')
 end
 
+-- done() prints one machine-readable line (as get.lua):
+--   WRK requests=N duration_us=N status_errors=N connect=N read=N write=N timeout=N p50_us=N p99_us=N
 function done(summary, latency, requests)
-  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("ERRORS %d\n", errors))
+  local e = summary.errors
+  io.write(string.format("WRK requests=%d duration_us=%d status_errors=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d\n",
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
 end
