@@ -65,7 +65,6 @@ function showSignIn(notice) {
   const signInForm = form({
     fields: [field('Email', email), field('Password', password, 'New accounts: at least 10 characters.')],
     submitLabel: 'Sign in',
-    extra: null,
     action: async () => {
       const { email: address, password: secret } = credentials();
       await session.signIn(address, secret);

@@ -141,9 +141,9 @@ export function formAlert() {
 
 // A form whose submit runs `action(values)`, disabling the submit button meanwhile and showing
 // the API's errors next to the fields.
-export function form({ fields, submitLabel, action, extra }) {
+export function form({ fields, submitLabel, action }) {
   const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
-  const element = h('form', { novalidate: true }, formAlert(), fields, extra, h('div', { class: 'actions' }, submit));
+  const element = h('form', { novalidate: true }, formAlert(), fields, h('div', { class: 'actions' }, submit));
   element.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearFormError(element);

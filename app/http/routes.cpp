@@ -7,14 +7,17 @@
 namespace app::http {
 
 std::vector<Route> make_routes(const Services& services) {
+  // One handler (and one table of files and tags) for both console routes.
+  const Handler console = console_file(embedded::kConsoleFiles);
+  const Handler to_console = console_redirect();
   return {
       {"GET", "/v1/health", health_get(services.health)},
       {"GET", "/v1/openapi.json", openapi_get(embedded::kOpenApiJson)},
 
-      {"GET", "/", console_redirect()},
-      {"GET", "/console", console_redirect()},
-      {"GET", "/console/", console_file(embedded::kConsoleFiles)},
-      {"GET", "/console/{file}", console_file(embedded::kConsoleFiles)},
+      {"GET", "/", to_console},
+      {"GET", "/console", to_console},
+      {"GET", "/console/", console},
+      {"GET", "/console/{file}", console},
 
       {"POST", "/v1/auth/signup", auth_signup(services.accounts)},
       {"POST", "/v1/auth/login", auth_login(services.accounts)},
