@@ -2,11 +2,14 @@
 //   cobinar-bench-fill DB EVENTS DAYS
 // Creates one developer (bench@example.com, plan unlimited) with 3 applications, then EVENTS
 // events spread evenly over the last DAYS days (created/verified/failed mix, with their OTP
-// requests and the matching per-day counters), in large transactions.
+// requests and the matching per-day counters), in large transactions. One phone per four events
+// (at least 1,000) has verified, spread over the DAYS days, so the active users the summary
+// counts grow with the history.
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 #include <iostream>
+#include <algorithm>
 #include <map>
 
 #include "app/runtime.h"
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
   const auto step = std::chrono::duration_cast<std::chrono::milliseconds>(now - start) / total;
   std::map<std::pair<std::string, std::string>, std::array<long long, 3>> counters;  // (app, day) -> sent/verified/failed
   const std::string developer_id = developer.value().id;
+  const long long phones = std::max(1000LL, total / 4);
   runtime.database().write([&](SQLite::Database& c) {
     SQLite::Statement event(c,
                             "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, created_at) "
@@ -58,7 +62,7 @@ int main(int argc, char** argv) {
       const core::ManualClock at(start + step * i);
       const std::string created = core::format_timestamp(at.now());
       const std::string& app = apps[static_cast<std::size_t>(i % 3)];
-      const std::string phone = "+999" + std::to_string(100000000 + (i / 2) % 50000);
+      const std::string phone = "+999" + std::to_string(100000000 + (i / 2) % phones);
       // Each request: otp.created, then otp.verified (3 in 4) or otp.failed.
       const bool created_event = i % 2 == 0;
       const std::string type = created_event ? "otp.created" : (i % 8 == 7 ? "otp.failed" : "otp.verified");
@@ -105,8 +109,9 @@ int main(int argc, char** argv) {
     SQLite::Statement identity(c,
                                "INSERT INTO identities(developer_id, phone, id, created_at, last_verified_at, "
                                "verification_count, last_application_id) VALUES(?, ?, ?, ?, ?, ?, ?)");
-    for (int p = 0; p < 50000; ++p) {
-      const core::ManualClock at(start + (now - start) * p / 50000);
+    SQLite::Statement activity(c, "INSERT INTO app_phone_activity(app_id, phone, last_verified_at) VALUES(?, ?, ?)");
+    for (long long p = 0; p < phones; ++p) {
+      const core::ManualClock at(start + (now - start) * p / phones);
       identity.bind(1, developer_id);
       identity.bind(2, "+999" + std::to_string(100000000 + p));
       identity.bind(3, core::new_id(at, random));
@@ -116,7 +121,18 @@ int main(int argc, char** argv) {
       identity.bind(7, apps[0]);
       identity.exec();
       identity.reset();
+      activity.bind(1, apps[static_cast<std::size_t>(p % 3)]);
+      activity.bind(2, "+999" + std::to_string(100000000 + p));
+      activity.bind(3, core::format_timestamp(at.now()));
+      activity.exec();
+      activity.reset();
     }
+    // The per-day active counts, as migration 8 derives them from these two tables.
+    c.exec("DELETE FROM active_phone_days");
+    c.exec("INSERT INTO active_phone_days(scope, scope_id, day, phones) SELECT 'developer', developer_id, "
+           "substr(last_verified_at, 1, 10), count(*) FROM identities GROUP BY developer_id, substr(last_verified_at, 1, 10)");
+    c.exec("INSERT INTO active_phone_days(scope, scope_id, day, phones) SELECT 'application', app_id, "
+           "substr(last_verified_at, 1, 10), count(*) FROM app_phone_activity GROUP BY app_id, substr(last_verified_at, 1, 10)");
   });
   runtime.database().write([](SQLite::Database& c) { c.exec("ANALYZE"); });
   std::cout << "bench@example.com " << total << " events over " << days << " days, " << counters.size()

@@ -56,8 +56,8 @@ Result<Summary> AnalyticsService::summary(const Developer& owner, const std::opt
     summary.otp_verified = totals.verified;
     summary.success_rate =
         totals.sent == 0 ? 0 : std::llround(100.0 * static_cast<double>(totals.verified) / static_cast<double>(totals.sent));
-    summary.active_users = app_id ? storage::analytics::active_app_phones(c, *app_id, since)
-                                  : storage::analytics::active_identities(c, owner.id, since);
+    summary.active_users = app_id ? storage::analytics::active_phones(c, storage::ActiveScope::kApplication, *app_id, since)
+                                  : storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, owner.id, since);
     return summary;
   });
 }

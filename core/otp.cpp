@@ -39,8 +39,10 @@ void emit(SQLite::Database& c, const Clock& clock, Random& random, const std::st
   storage::events::insert(c, {0, new_id(clock, random), type, developer_id, app_id, request_id, phone, status,
                               payload.dump(), now});
   // The analytics counters move in the same transaction as the event they count.
-  const char* counter = type == "otp.created" ? "sent" : type == "otp.verified" ? "verified" : type == "otp.failed" ? "failed" : nullptr;
-  if (counter) storage::analytics::count(c, app_id, developer_id, now.substr(0, 10), counter);
+  const std::string day = now.substr(0, 10);
+  if (type == "otp.created") storage::analytics::count(c, app_id, developer_id, day, storage::StatColumn::kSent);
+  if (type == "otp.verified") storage::analytics::count(c, app_id, developer_id, day, storage::StatColumn::kVerified);
+  if (type == "otp.failed") storage::analytics::count(c, app_id, developer_id, day, storage::StatColumn::kFailed);
 }
 
 // The request leaves pending: no hash, no readable code anywhere.
@@ -226,11 +228,14 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
       // A verified phone needs no failure row; most never had one, and writing zeros for each
       // grew the table and the commit by a row per verification.
       if (failures) storage::phone_failures::clear(c, app.id, row.phone);
-      storage::analytics::touch_phone(c, app.id, row.phone, now);
+      const auto previous_here = storage::analytics::touch_phone(c, app.id, row.phone, now);
+      storage::analytics::move_active_phone(c, storage::ActiveScope::kApplication, app.id, previous_here, now);
       emit(c, clock_, random_, "otp.verified", row.developer_id, app.id, row.id, row.phone, "verified",
            {{"verifiedAt", now}});
       auto identity = storage::identities::find(c, row.developer_id, row.phone);
       const bool created = !identity;
+      storage::analytics::move_active_phone(c, storage::ActiveScope::kDeveloper, row.developer_id,
+                                            created ? std::nullopt : std::optional(identity->last_verified_at), now);
       if (created) {
         identity = storage::IdentityRow{row.developer_id, row.phone, new_id(clock_, random_), now, now, 1, app.id};
         storage::identities::insert(c, *identity);

@@ -21,19 +21,25 @@ long long single(SQLite::Statement& q) {
 namespace analytics {
 
 void count(SQLite::Database& db, const std::string& app_id, const std::string& developer_id, const std::string& day,
-           const char* counter) {
-  // The column name comes from our own code, never from input.
-  const std::string column(counter);
-  Prepared s_prepared(db, "INSERT INTO daily_stats(app_id, developer_id, day, " + column + ") VALUES(?, ?, ?, 1) " +
-                              "ON CONFLICT(app_id, day) DO UPDATE SET " + column + " = " + column + " + 1");
-  SQLite::Statement& s = *s_prepared;
-  s.bind(1, app_id);
-  s.bind(2, developer_id);
-  s.bind(3, day);
-  s.exec();
+           StatColumn column) {
+  if (BatchWrites* batch = pending_writes()) {
+    batch->count(app_id, developer_id, day, column);
+    return;
+  }
+  upsert_daily_stats(db, app_id, developer_id, day, column == StatColumn::kSent, column == StatColumn::kVerified,
+                     column == StatColumn::kFailed);
 }
 
-void touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone, const std::string& at) {
+std::optional<std::string> touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone,
+                                       const std::string& at) {
+  std::optional<std::string> previous;
+  {
+    Prepared q_prepared(db, "SELECT last_verified_at FROM app_phone_activity WHERE app_id = ? AND phone = ?");
+    SQLite::Statement& q = *q_prepared;
+    q.bind(1, app_id);
+    q.bind(2, phone);
+    if (q.executeStep()) previous = q.getColumn(0).getString();
+  }
   Prepared s_prepared(db,
                       "INSERT INTO app_phone_activity(app_id, phone, last_verified_at) VALUES(?, ?, ?) "
                       "ON CONFLICT(app_id, phone) DO UPDATE SET last_verified_at = excluded.last_verified_at");
@@ -42,6 +48,24 @@ void touch_phone(SQLite::Database& db, const std::string& app_id, const std::str
   s.bind(2, phone);
   s.bind(3, at);
   s.exec();
+  return previous;
+}
+
+void move_active_phone(SQLite::Database& db, ActiveScope scope, const std::string& scope_id,
+                       const std::optional<std::string>& previous, const std::string& at) {
+  const std::string today = at.substr(0, 10);
+  const std::optional<std::string> before = previous ? std::optional(previous->substr(0, 10)) : std::nullopt;
+  if (before == today) return;
+  BatchWrites* batch = pending_writes();
+  auto add = [&](const std::string& day, int delta) {
+    if (batch) {
+      batch->count_active(scope, scope_id, day, delta);
+    } else {
+      upsert_active_phones(db, scope, scope_id, day, delta);
+    }
+  };
+  if (before) add(*before, -1);
+  add(today, +1);
 }
 
 DayCounts totals(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id) {
@@ -74,20 +98,26 @@ std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_i
   return rows;
 }
 
-long long active_identities(SQLite::Database& db, const std::string& developer_id, const std::string& since) {
-  Prepared q_prepared(db, "SELECT count(*) FROM identities WHERE developer_id = ? AND last_verified_at >= ?");
-  SQLite::Statement& q = *q_prepared;
-  q.bind(1, developer_id);
-  q.bind(2, since);
-  return single(q);
-}
-
-long long active_app_phones(SQLite::Database& db, const std::string& app_id, const std::string& since) {
-  Prepared q_prepared(db, "SELECT count(*) FROM app_phone_activity WHERE app_id = ? AND last_verified_at >= ?");
-  SQLite::Statement& q = *q_prepared;
-  q.bind(1, app_id);
-  q.bind(2, since);
-  return single(q);
+long long active_phones(SQLite::Database& db, ActiveScope scope, const std::string& scope_id, const std::string& since) {
+  const std::string first_day = since.substr(0, 10);
+  Prepared days_prepared(db, "SELECT coalesce(sum(phones), 0) FROM active_phone_days WHERE scope = ? AND scope_id = ? AND day > ?");
+  SQLite::Statement& days = *days_prepared;
+  days.bind(1, scope == ActiveScope::kDeveloper ? "developer" : "application");
+  days.bind(2, scope_id);
+  days.bind(3, first_day);
+  const long long later_days = single(days);
+  // since's own day counts only from since on. Every timestamp of that day sorts below
+  // "YYYY-MM-DDT24", which bounds the walk to that one day's phones.
+  Prepared edge_prepared(db, scope == ActiveScope::kDeveloper
+                                 ? "SELECT count(*) FROM identities WHERE developer_id = ? AND last_verified_at >= ? "
+                                   "AND last_verified_at < ?"
+                                 : "SELECT count(*) FROM app_phone_activity WHERE app_id = ? AND last_verified_at >= ? "
+                                   "AND last_verified_at < ?");
+  SQLite::Statement& edge = *edge_prepared;
+  edge.bind(1, scope_id);
+  edge.bind(2, since);
+  edge.bind(3, first_day + "T24");
+  return later_days + single(edge);
 }
 
 long long application_count(SQLite::Database& db, const std::string& developer_id) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/batch_writes.h"
 #include "storage/otp.h"
 
 namespace storage {
@@ -21,17 +22,27 @@ struct DayCounts {
 
 namespace analytics {
 
-// Adds to one counter ("sent", "verified" or "failed") of an application's day.
+// Adds one to a counter of an application's day (inside a write job: once per group commit,
+// see batch_writes.h).
 void count(SQLite::Database& db, const std::string& app_id, const std::string& developer_id, const std::string& day,
-           const char* counter);
-void touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone, const std::string& at);
+           StatColumn column);
+// Records that `phone` verified through `app_id` at `at`; returns its previous verification
+// through that application, if any.
+std::optional<std::string> touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone,
+                                       const std::string& at);
+// Moves one phone of the scope from the day of its previous verification (none: a phone new
+// to the scope) to the day of `at`, in active_phone_days.
+void move_active_phone(SQLite::Database& db, ActiveScope scope, const std::string& scope_id,
+                       const std::optional<std::string>& previous, const std::string& at);
 // Totals over all days (app_id nullopt = every app of the developer).
 DayCounts totals(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id);
 // Per day from `first_day` on, only days with counts, oldest first.
 std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_id,
                             const std::optional<std::string>& app_id, const std::string& first_day);
-long long active_identities(SQLite::Database& db, const std::string& developer_id, const std::string& since);
-long long active_app_phones(SQLite::Database& db, const std::string& app_id, const std::string& since);
+// Phones of the scope (a developer's identities, or an application's phones) whose latest
+// verification is at or after `since`: the day counts after since's day, plus an index walk
+// over since's own day only.
+long long active_phones(SQLite::Database& db, ActiveScope scope, const std::string& scope_id, const std::string& since);
 long long application_count(SQLite::Database& db, const std::string& developer_id);
 
 }  // namespace analytics

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/batch_writes.h"
+
 namespace storage {
 
 bool is_store_failure(int sqlite_error_code) {
@@ -174,17 +176,24 @@ void Database::writer_loop() {
     const auto began = std::chrono::steady_clock::now();
     try {
       exec("BEGIN IMMEDIATE");
+      BatchWrites shared;  // counters and events of the batch's jobs, written once below
       for (WriteJob* job : batch) {
         exec("SAVEPOINT job");
+        BatchWrites own;
         try {
-          job->run(*writer_);
+          {
+            PendingWritesScope scope(&own);
+            job->run(*writer_);
+          }
           exec("RELEASE job");
+          shared.absorb(std::move(own));
         } catch (...) {
           job->error = std::current_exception();
           exec("ROLLBACK TO job");
           exec("RELEASE job");
         }
       }
+      shared.flush(*writer_);
       const auto committing = std::chrono::steady_clock::now();
       exec("COMMIT");
       stats.commit = std::chrono::steady_clock::now() - committing;

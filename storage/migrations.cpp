@@ -18,6 +18,7 @@ const std::vector<Migration>& migrations() {
       {5, "webhooks", embedded::kMigration0005},
       {6, "analytics", embedded::kMigration0006},
       {7, "developer_status", embedded::kMigration0007},
+      {8, "active_phone_days", embedded::kMigration0008},
   };
   return list;
 }

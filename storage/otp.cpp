@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/batch_writes.h"
 #include "storage/sql_util.h"
 #include "storage/statement_cache.h"
 
@@ -355,22 +356,12 @@ EventRow read_row(SQLite::Statement& q) {
                   q.getColumn(8).getString(), q.getColumn(9).getString()};
 }
 
-long long insert(SQLite::Database& db, const EventRow& row) {
-  Prepared s_prepared(db,
-                      "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, created_at) "
-                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& s = *s_prepared;
-  s.bind(1, row.id);
-  s.bind(2, row.type);
-  s.bind(3, row.developer_id);
-  s.bind(4, row.app_id);
-  bind_text(s, 5, row.request_id);
-  bind_text(s, 6, row.phone);
-  bind_text(s, 7, row.status);
-  s.bind(8, row.payload);
-  s.bind(9, row.created_at);
-  s.exec();
-  return static_cast<long long>(db.getLastInsertRowid());
+void insert(SQLite::Database& db, EventRow row) {
+  if (BatchWrites* batch = pending_writes()) {
+    batch->add_event(std::move(row));
+  } else {
+    insert_events(db, {row});
+  }
 }
 
 }  // namespace events

@@ -152,8 +152,9 @@ namespace events {
 inline constexpr char kColumns[] = "seq, id, type, developer_id, app_id, request_id, phone, status, payload, created_at";
 EventRow read_row(SQLite::Statement& query);
 
-// Returns the new event's seq.
-long long insert(SQLite::Database& db, const EventRow& row);
+// Appends an event; inside a write job, with the batch's other events just before COMMIT (so
+// the job cannot read it back, and its seq is not known yet).
+void insert(SQLite::Database& db, EventRow row);
 
 }  // namespace events
 

@@ -109,6 +109,49 @@ TEST_CASE("summary and time series count each event on its UTC day") {
         json{{"applications", 1}, {"otpRequests", 7}, {"otpVerified", 3}, {"successRate", 43}, {"activeUsers", 2}});
 }
 
+TEST_CASE("activeUsers counts each phone once, from its latest verification, over exactly 30 days") {
+  testing::TestServer server(generous());
+  testing::Sandbox sandbox(server, "ann@example.com");
+  const auto a = sandbox.create_app("test", "A"), b = sandbox.create_app("test", "B");
+  auto& clock = server.clock();
+  auto verified = [&](const testing::AppCredentials& app, const std::string& phone) {
+    auto sent = sandbox.send(app, phone);
+    REQUIRE(sandbox.verify(app, sent.body["data"]["requestId"], sent.body["data"]["testCode"]).status == 200);
+  };
+  auto active = [&](const std::string& query) {
+    return sandbox.console("GET", "/v1/analytics/summary" + query).body["data"]["activeUsers"].get<long long>();
+  };
+  const std::string only_a = "?appId=" + a.id, only_b = "?appId=" + b.id;
+  clock.set(at("2026-03-01T10:00:00.000Z"));
+  verified(a, "+999100000001");
+  verified(a, "+999100000001");  // the same phone twice on one day
+  clock.set(at("2026-03-05T08:00:00.000Z"));
+  verified(a, "+999100000001");  // moves from March 1 to March 5
+  verified(b, "+999100000002");
+  clock.set(at("2026-03-05T09:00:00.000Z"));
+  verified(b, "+999100000001");
+  CHECK(active("") == 2);
+  CHECK(active(only_a) == 1);
+  CHECK(active(only_b) == 2);
+
+  // 30 days later to the millisecond: the window starts at 2026-03-05T08:00:00.000Z, inclusive.
+  clock.set(at("2026-04-04T08:00:00.000Z"));
+  CHECK(active("") == 2);
+  CHECK(active(only_a) == 1);
+  CHECK(active(only_b) == 2);
+  clock.advance(1ms);  // +999100000002 (08:00 through B) and +1 through A leave the window
+  CHECK(active("") == 1);
+  CHECK(active(only_a) == 0);
+  CHECK(active(only_b) == 1);
+  clock.set(at("2026-04-04T09:00:00.001Z"));
+  CHECK(active("") == 0);
+  CHECK(active(only_b) == 0);
+  verified(a, "+999100000002");  // back after 30 days: counted once again
+  CHECK(active("") == 1);
+  CHECK(active(only_a) == 1);
+  CHECK(active(only_b) == 0);
+}
+
 TEST_CASE("an empty account has zeros, and a day rolls over at UTC midnight") {
   testing::TestServer server(generous());
   testing::Sandbox sandbox(server, "ann@example.com");

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "storage/analytics.h"
+#include "storage/otp.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -93,4 +95,57 @@ TEST_CASE("the WAL stays bounded under sustained writes with concurrent readers"
   MESSAGE("largest WAL seen: " << largest_wal / (1 << 20) << " MiB");
   CHECK(largest_wal < (48u << 20));  // 2 x 16 MiB, plus what arrives while readers finish
   CHECK(size_of(path + "-wal") <= (64u << 20));
+}
+
+TEST_CASE("a batch writes its jobs' counters once and their events in order; a failing job's share is dropped") {
+  testing::TempDir dir;
+  auto db = storage::Database::open({dir.file("db.sqlite"), storage::Durability::kNormal}, "t");
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 40; ++i) {
+        const bool fail = i % 4 == 3;
+        try {
+          db->write([&](SQLite::Database& c) {
+            const std::string id = "e" + std::to_string(w) + "-" + std::to_string(i);
+            storage::events::insert(c, {0, id + "a", "otp.created", "d", "a", std::nullopt, std::nullopt, std::nullopt,
+                                        "{}", "2026-03-01T00:00:00.000Z"});
+            storage::events::insert(c, {0, id + "b", "otp.verified", "d", "a", std::nullopt, std::nullopt, std::nullopt,
+                                        "{}", "2026-03-01T00:00:00.000Z"});
+            storage::analytics::count(c, "a", "d", "2026-03-01", storage::StatColumn::kSent);
+            storage::analytics::count(c, "a", "d", "2026-03-01", storage::StatColumn::kVerified);
+            storage::analytics::move_active_phone(c, storage::ActiveScope::kApplication, "a", std::nullopt,
+                                                  "2026-03-01T00:00:00.000Z");
+            if (fail) throw std::runtime_error("job fails after its writes");
+          });
+          CHECK_FALSE(fail);
+        } catch (const std::runtime_error&) {
+          CHECK(fail);
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  db->read([](SQLite::Database& c) {
+    CHECK(c.execAndGet("SELECT count(*) FROM events").getInt() == 8 * 30 * 2);
+    CHECK(c.execAndGet("SELECT sent || '/' || verified || '/' || failed FROM daily_stats").getString() == "240/240/0");
+    CHECK(c.execAndGet("SELECT phones FROM active_phone_days").getInt() == 240);
+    // Each job's two events stay adjacent and in order (seq follows the jobs' order).
+    SQLite::Statement q(c, "SELECT id FROM events ORDER BY seq");
+    std::string previous;
+    int pairs = 0;
+    while (q.executeStep()) {
+      const std::string id = q.getColumn(0).getString();
+      if (id.back() == 'b') {
+        CHECK(previous == id.substr(0, id.size() - 1) + "a");
+        ++pairs;
+      }
+      previous = id;
+    }
+    CHECK(pairs == 240);
+  });
+  // Outside a batch (a bare connection), the same calls write at once.
+  SQLite::Database bare(dir.file("db.sqlite"), SQLite::OPEN_READWRITE);
+  storage::analytics::count(bare, "a", "d", "2026-03-01", storage::StatColumn::kFailed);
+  CHECK(bare.execAndGet("SELECT failed FROM daily_stats").getInt() == 1);
 }

@@ -3,6 +3,12 @@
 #include <SQLiteCpp/Database.h>
 #include <doctest/doctest.h>
 
+#include <SQLiteCpp/Statement.h>
+
+#include <string>
+#include <vector>
+
+#include "storage/analytics.h"
 #include "storage/database.h"
 #include "storage/developers.h"
 #include "tests/support/temp_dir.h"
@@ -110,7 +116,7 @@ TEST_CASE("migration 7 adds developers.disabled_at to a version-6 database, keep
   }
   auto db = storage::Database::open({path}, "t1");
   CHECK(db->migration().from_version == 6);
-  CHECK(db->migration().to_version == 7);
+  CHECK(db->migration().to_version == storage::latest_schema_version());
   db->write([](SQLite::Database& c) {
     auto row = storage::developers::find_by_email_key(c, "a@example.com");
     REQUIRE(row);
@@ -133,5 +139,44 @@ TEST_CASE("migration 7 adds developers.disabled_at to a version-6 database, keep
     CHECK(storage::refresh_tokens::revoke_developer(c, "d1", "t4") == 2);
     CHECK(storage::refresh_tokens::find(c, "h1")->used_at == "t4");
     CHECK(storage::refresh_tokens::revoke_developer(c, "d1", "t5") == 0);
+  });
+}
+
+TEST_CASE("migration 8 derives the per-day active phone counts from identities and app activity") {
+  testing::TempDir dir;
+  const std::string path = dir.file("db.sqlite");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& migration : storage::migrations()) {
+      if (migration.version > 7) break;
+      db.exec(std::string(migration.sql));
+    }
+    db.exec("PRAGMA application_id = " + std::to_string(storage::kApplicationId));
+    db.exec("PRAGMA user_version = 7");
+    // Developer d1: three phones on two days; d2: one. App a1: two phones on one day.
+    for (const char* row : {"('d1', '+1', 'i1', 't', '2026-03-01T10:00:00.000Z', 1, 'a1')",
+                            "('d1', '+2', 'i2', 't', '2026-03-01T23:59:59.999Z', 2, 'a1')",
+                            "('d1', '+3', 'i3', 't', '2026-03-02T00:00:00.000Z', 1, 'a2')",
+                            "('d2', '+1', 'i4', 't', '2026-03-02T08:00:00.000Z', 1, 'a3')"}) {
+      db.exec(std::string("INSERT INTO identities(developer_id, phone, id, created_at, last_verified_at, "
+                          "verification_count, last_application_id) VALUES") + row);
+    }
+    db.exec("INSERT INTO app_phone_activity VALUES('a1', '+1', '2026-03-01T10:00:00.000Z'), "
+            "('a1', '+2', '2026-03-01T11:00:00.000Z'), ('a2', '+3', '2026-03-02T00:00:00.000Z')");
+  }
+  auto db = storage::Database::open({path}, "t1");
+  CHECK(db->migration().from_version == 7);
+  db->read([](SQLite::Database& c) {
+    SQLite::Statement q(c, "SELECT scope || ' ' || scope_id || ' ' || day || ' ' || phones FROM active_phone_days ORDER BY 1");
+    std::vector<std::string> rows;
+    while (q.executeStep()) rows.push_back(q.getColumn(0).getString());
+    CHECK(rows == std::vector<std::string>{"application a1 2026-03-01 2", "application a2 2026-03-02 1",
+                                           "developer d1 2026-03-01 2", "developer d1 2026-03-02 1",
+                                           "developer d2 2026-03-02 1"});
+    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, "d1", "2026-02-28T00:00:00.000Z") == 3);
+    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, "d1", "2026-03-01T10:00:00.001Z") == 2);
+    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, "d1", "2026-03-02T00:00:00.000Z") == 1);
+    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kApplication, "a1", "2026-03-01T10:30:00.000Z") == 1);
+    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kApplication, "a1", "2026-03-02T00:00:00.000Z") == 0);
   });
 }
