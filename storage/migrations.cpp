@@ -19,6 +19,7 @@ const std::vector<Migration>& migrations() {
       {6, "analytics", embedded::kMigration0006},
       {7, "developer_status", embedded::kMigration0007},
       {8, "active_phone_days", embedded::kMigration0008},
+      {9, "history_without_created_indexes", embedded::kMigration0009},
   };
   return list;
 }

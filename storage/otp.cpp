@@ -370,7 +370,20 @@ namespace retention {
 
 int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
   int removed = 0;
-  for (const char* table : {"otp_requests", "inbox_messages", "events", "sms_jobs", "webhook_deliveries"}) {
+  // The hot history tables have no created_at index (each cost a B-tree insert per row on the
+  // OTP path): their keys grow with time (UUIDv7 ids, event seq), so the oldest rows come
+  // first in key order. Only the first `batch` rows in that order are looked at, which bounds
+  // the work of each pass; a row a few milliseconds out of order waits for the next pass.
+  for (const auto& [table, key] : {std::pair{"otp_requests", "id"}, {"inbox_messages", "id"}, {"events", "seq"}}) {
+    Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE " + key + " IN (SELECT " + key +
+                                " FROM (SELECT " + key + ", created_at FROM " + table + " ORDER BY " + key +
+                                " LIMIT ?2) WHERE created_at < ?1)");
+    SQLite::Statement& s = *s_prepared;
+    s.bind(1, cutoff);
+    s.bind(2, batch);
+    removed += s.exec();
+  }
+  for (const char* table : {"sms_jobs", "webhook_deliveries"}) {
     Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
                                 " WHERE created_at < ? LIMIT ?)");
     SQLite::Statement& s = *s_prepared;

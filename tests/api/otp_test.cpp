@@ -504,3 +504,40 @@ TEST_CASE("retention also purges expired refresh tokens and phone-failure rows w
   CHECK(count("otp_requests") == 0);
   CHECK(count("phone_failures") == 0);
 }
+
+TEST_CASE("retention removes exactly the history older than the cutoff, in bounded passes, keeping the rest") {
+  testing::TestServer server({[](app::Config& config) {
+                                config.otp.send_rate_limit = config.otp.phone_send_limit = 100000;
+                              },
+                              nullptr});
+  testing::Sandbox sandbox(server, "bob@example.com");
+  const auto app = sandbox.create_app();
+  auto& clock = server.clock();
+  const auto start = clock.now();
+  // 1,200 old requests (more than one pass of 500), then 3 recent ones.
+  for (int i = 0; i < 1200; ++i) {
+    REQUIRE(sandbox.send(app, "+9991" + std::to_string(10000000 + i)).status == 201);
+    clock.advance(std::chrono::milliseconds(1));
+  }
+  clock.set(start + std::chrono::days(60));
+  for (int i = 0; i < 3; ++i) REQUIRE(sandbox.send(app, "+9992" + std::to_string(10000000 + i)).status == 201);
+  auto count = [&](const char* table) {
+    return server.application().database().read(
+        [&](SQLite::Database& c) { return c.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt(); });
+  };
+  REQUIRE(count("otp_requests") == 1203);
+  REQUIRE(count("inbox_messages") == 1203);
+  REQUIRE(count("events") == 1203);
+
+  auto& otp = server.application().runtime().otp();
+  clock.set(start + std::chrono::days(89));
+  CHECK(otp.purge_history(std::chrono::days(90)) == 0);  // nothing is 90 days old yet
+  clock.set(start + std::chrono::days(91));
+  CHECK(otp.purge_history(std::chrono::days(90)) == 3 * 1200);
+  for (const char* table : {"otp_requests", "inbox_messages", "events"}) {
+    CAPTURE(table);
+    CHECK(count(table) == 3);
+  }
+  CHECK(sandbox.console("GET", "/v1/otp").body["data"].size() == 3);
+  CHECK(sandbox.console("GET", "/v1/analytics/summary").body["data"]["otpRequests"] == 1203);  // counters stay
+}
