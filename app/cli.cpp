@@ -37,7 +37,7 @@ bool parse_listen(const std::string& text, http::HttpOptions& http) {
 }  // namespace
 
 std::string version_line() {
-  return "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ")";
+  return "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR ")";
 }
 
 CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {

@@ -49,7 +49,9 @@ struct CliOutcome {
   std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
 };
 
-// "cobinar-phone 0.1.0 (cpp-httplib 0.18.7)": what `version` and `--version` print.
+// "cobinar-phone 0.1.0 (cpp-httplib 0.18.7, tcmalloc)": what `version` and `--version` print.
+// The last word is the allocator the build links into cobinar-phone (CMake COBINAR_ALLOCATOR:
+// tcmalloc or system), also in test executables, which themselves always use glibc's.
 std::string version_line();
 
 // Parses argv. Help goes to `out`; a parse error becomes one line on `err` and exit code 2.

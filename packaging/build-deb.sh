@@ -26,7 +26,7 @@ command -v dpkg-deb >/dev/null || fail "dpkg-deb is not installed"
 # --- version, architecture, glibc -------------------------------------------------------------
 cmake_version=$(sed -nE 's/^project\([a-z_]+ VERSION ([0-9][0-9.]*).*/\1/p' CMakeLists.txt | head -n1)
 [ -n "$cmake_version" ] || fail "no project(... VERSION x.y.z) in CMakeLists.txt"
-# `cobinar-phone version` prints "cobinar-phone 0.1.0 (cpp-httplib 0.18.7)".
+# `cobinar-phone version` prints "cobinar-phone 0.1.0 (cpp-httplib 0.18.7, tcmalloc)".
 version=$("$binary" version 2>/dev/null | awk 'NR == 1 && $1 == "cobinar-phone" { print $2 }') || true
 [ -n "$version" ] || fail "'$binary version' did not print 'cobinar-phone <version> ...'"
 [ "$version" = "$cmake_version" ] ||

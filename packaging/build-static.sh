@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the self-contained release binary dist/cobinar-phone: httplib (compiled in from
 # Debian 13's cpp-httplib source package, as in every build: CMake runs
-# scripts/fetch-httplib.sh), OpenSSL, SQLite, SQLiteCpp, libsodium, zlib, brotli and
-# libstdc++/libgcc are linked statically; only glibc's own libraries stay dynamic.
+# scripts/fetch-httplib.sh), OpenSSL, SQLite, SQLiteCpp, libsodium, zlib, brotli, tcmalloc
+# (the allocator, CMake COBINAR_ALLOCATOR) and libstdc++/libgcc are linked statically; only
+# glibc's own libraries stay dynamic.
 # Verify the result with packaging/check-static.sh.
 #
 # Idempotent and non-interactive: the CMake build dir build-static/ (with the fetched httplib

@@ -4,11 +4,13 @@ set -euo pipefail
 
 # cpp-httplib is not among them: CMake fetches Debian 13's source package with
 # scripts/fetch-httplib.sh (apt, dpkg-dev, the archive keyring with trixie's keys, xz, gpgv)
-# and compiles it in; zlib and brotli are for its compressed bodies.
+# and compiles it in; zlib and brotli are for its compressed bodies. libgoogle-perftools-dev
+# brings tcmalloc (libtcmalloc_minimal), cobinar-phone's allocator (CMake COBINAR_ALLOCATOR).
 packages=(
   build-essential cmake pkg-config
   nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev doctest-dev zlib1g-dev libbrotli-dev
+  libgoogle-perftools-dev
   dpkg-dev debian-archive-keyring xz-utils gpgv
   curl ca-certificates openssl
 )

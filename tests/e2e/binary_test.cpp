@@ -177,8 +177,9 @@ TEST_CASE("migrate applies the schema once and refuses a newer database untouche
 TEST_CASE("version, --version and --help") {
   const auto version = testing::run_binary(binary(), {"version"});
   CHECK(version.code == 0);
-  // The version of the cpp-httplib compiled in too (scripts/fetch-httplib.sh).
-  CHECK(version.out == "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ")\n");
+  // The version of the cpp-httplib compiled in too (scripts/fetch-httplib.sh), and the allocator.
+  CHECK(version.out ==
+        "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR ")\n");
   const auto flag = testing::run_binary(binary(), {"--version"});
   CHECK(flag.code == 0);
   CHECK(flag.out == version.out);

@@ -266,6 +266,7 @@ TEST_CASE("--help and --version print to stdout and exit 0") {
   const auto version = parse({"--version"});
   REQUIRE(version.outcome.exit_code == 0);
   CHECK(version.out == app::version_line() + "\n");
-  CHECK(app::version_line() == "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ")");
+  CHECK(app::version_line() ==
+        "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR ")");
   CHECK(parse({"version"}).outcome.command == app::Command::kVersion);
 }
