@@ -60,7 +60,7 @@ class WebhookTransport {
 struct WebhookOptions {
   bool allow_http = false;     // --webhook-allow-http
   bool allow_private = false;  // --webhook-allow-private
-  int workers = 4;             // --webhook-workers
+  int workers = 8;             // --webhook-workers (4 fell behind the full-speed flow: bench/RESULTS.md)
   std::vector<std::chrono::seconds> retry_schedule{  // --webhook-retry-schedule: about a day in all
       std::chrono::seconds(5),    std::chrono::seconds(30),   std::chrono::seconds(120),  std::chrono::seconds(600),
       std::chrono::seconds(1800), std::chrono::seconds(3600), std::chrono::seconds(7200), std::chrono::seconds(14400),
