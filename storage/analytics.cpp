@@ -102,7 +102,7 @@ long long active_phones(SQLite::Database& db, ActiveScope scope, const std::stri
   const std::string first_day = since.substr(0, 10);
   Prepared days_prepared(db, "SELECT coalesce(sum(phones), 0) FROM active_phone_days WHERE scope = ? AND scope_id = ? AND day > ?");
   SQLite::Statement& days = *days_prepared;
-  days.bind(1, scope == ActiveScope::kDeveloper ? "developer" : "application");
+  days.bind(1, active_scope_name(scope));
   days.bind(2, scope_id);
   days.bind(3, first_day);
   const long long later_days = single(days);

@@ -2,7 +2,6 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include <algorithm>
 #include <iterator>
 
 #include "storage/sql_util.h"
@@ -13,8 +12,6 @@ namespace storage {
 namespace {
 
 thread_local BatchWrites* current_writes = nullptr;
-
-const char* scope_name(ActiveScope scope) { return scope == ActiveScope::kDeveloper ? "developer" : "application"; }
 
 constexpr int kEventColumns = 9;
 
@@ -83,6 +80,10 @@ void BatchWrites::flush(SQLite::Database& db) {
   events_.clear();
 }
 
+const char* active_scope_name(ActiveScope scope) {
+  return scope == ActiveScope::kDeveloper ? "developer" : "application";
+}
+
 BatchWrites* pending_writes() { return current_writes; }
 
 PendingWritesScope::PendingWritesScope(BatchWrites* writes) : previous_(current_writes) { current_writes = writes; }
@@ -111,7 +112,7 @@ void upsert_active_phones(SQLite::Database& db, ActiveScope scope, const std::st
                       "INSERT INTO active_phone_days(scope, scope_id, day, phones) VALUES(?, ?, ?, ?) "
                       "ON CONFLICT(scope, scope_id, day) DO UPDATE SET phones = phones + excluded.phones");
   SQLite::Statement& s = *s_prepared;
-  s.bind(1, scope_name(scope));
+  s.bind(1, active_scope_name(scope));
   s.bind(2, scope_id);
   s.bind(3, day);
   s.bind(4, static_cast<int64_t>(delta));

@@ -26,6 +26,8 @@ enum class StatColumn { kSent, kVerified, kFailed };
 
 // Whose active phones a count belongs to: a developer's identities, or one application's phones.
 enum class ActiveScope { kDeveloper, kApplication };
+// The scope's value in active_phone_days.scope.
+const char* active_scope_name(ActiveScope scope);
 
 class BatchWrites {
  public:
@@ -39,7 +41,6 @@ class BatchWrites {
   void absorb(BatchWrites&& job);
   // Writes everything gathered and forgets it.
   void flush(SQLite::Database& db);
-  bool empty() const { return stats_.empty() && active_.empty() && events_.empty(); }
 
  private:
   struct Stats {
