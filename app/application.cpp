@@ -91,7 +91,7 @@ std::string Application::render_metrics() {
     return queue;
   };
   try {
-    runtime_.database().read([&](SQLite::Database& c) {
+    runtime_.database().read([&](storage::Connection& c) {
       state.sms_queue = queue_state(storage::sms_queue_stats(c));
       state.webhook_queue = queue_state(storage::webhook_queue_stats(c));
     });
@@ -99,10 +99,12 @@ std::string Application::render_metrics() {
     env_.log.warn("metrics: cannot read the queues", {{"what", e.what()}});
   }
 
-  const std::string& db_path = runtime_.database().options().path;
-  struct stat info {};
-  if (::stat((db_path + "-wal").c_str(), &info) == 0) state.wal_bytes = static_cast<double>(info.st_size);
-  if (::stat(db_path.c_str(), &info) == 0) state.db_bytes = static_cast<double>(info.st_size);
+  if (const auto* sqlite = dynamic_cast<const storage::Database*>(&runtime_.database())) {
+    const std::string& db_path = sqlite->options().path;
+    struct stat info {};
+    if (::stat((db_path + "-wal").c_str(), &info) == 0) state.wal_bytes = static_cast<double>(info.st_size);
+    if (::stat(db_path.c_str(), &info) == 0) state.db_bytes = static_cast<double>(info.st_size);
+  }
   state.process = metrics::read_process_state();
   return metrics_->render(state);
 }

@@ -63,7 +63,7 @@ class Application {
   void reload();
 
   Runtime& runtime() { return runtime_; }
-  storage::Database& database() { return runtime_.database(); }
+  storage::Store& database() { return runtime_.database(); }
   const http::Router& router() const { return *router_; }
   // The exposition GET /metrics answers with (works without --metrics-listen too).
   std::string render_metrics();

@@ -11,8 +11,8 @@
 
 #include "app/application.h"
 #include "app/http/render.h"
-#include "storage/backup.h"
-#include "storage/db_lock.h"
+#include "storage/sqlite/backup.h"
+#include "storage/sqlite/db_lock.h"
 
 namespace app {
 

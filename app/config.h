@@ -13,7 +13,7 @@
 #include "core/otp.h"
 #include "core/webhooks.h"
 #include "core/tokens.h"
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 
 namespace app {
 

@@ -13,7 +13,7 @@
 
 #include "core/delivery.h"
 #include "core/webhooks.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace app::metrics {
 

@@ -45,8 +45,8 @@ std::map<std::string, std::shared_ptr<core::SmsDriver>> make_drivers(const Confi
 
 }  // namespace
 
-std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock,
-                                                 core::ComponentMonitor* monitor) {
+std::unique_ptr<storage::Store> open_database(const Config& config, const core::Clock& clock,
+                                              core::ComponentMonitor* monitor) {
   storage::DatabaseOptions options{config.db_path, config.durability};
   if (monitor != nullptr) {
     options.report = [monitor](std::string_view component, std::string_view kind, std::string_view reason) {

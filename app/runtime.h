@@ -18,14 +18,14 @@
 #include "core/plans.h"
 #include "core/random.h"
 #include "core/tokens.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace app {
 
 // Opens and migrates the database alone (the `migrate` command); throws http::StartupError.
 // `monitor`, if given, hears the failures of the store's own threads.
-std::unique_ptr<storage::Database> open_database(const Config& config, const core::Clock& clock,
-                                                 core::ComponentMonitor* monitor = nullptr);
+std::unique_ptr<storage::Store> open_database(const Config& config, const core::Clock& clock,
+                                              core::ComponentMonitor* monitor = nullptr);
 
 class Runtime {
  public:
@@ -35,7 +35,7 @@ class Runtime {
 
   const Config& config() const { return config_; }
   const core::Clock& clock() const { return clock_; }
-  storage::Database& database() { return *database_; }
+  storage::Store& database() { return *database_; }
   core::AccountService& accounts() { return *accounts_; }
   core::ProjectService& projects() { return *projects_; }
   core::ApplicationService& applications() { return *applications_; }
@@ -56,7 +56,7 @@ class Runtime {
   core::PlanCatalog plans_;
   core::ServerKey key_;
   core::ComponentMonitor monitor_;
-  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<storage::Store> database_;
   std::unique_ptr<core::TokenService> tokens_;
   std::unique_ptr<core::AccountService> accounts_;
   std::unique_ptr<core::ProjectService> projects_;

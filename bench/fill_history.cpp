@@ -8,6 +8,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "storage/sqlite/connection.h"
+
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -51,7 +53,8 @@ int main(int argc, char** argv) {
   std::map<std::pair<std::string, std::string>, std::array<long long, 3>> counters;  // (app, day) -> sent/verified/failed
   const std::string developer_id = developer.value().id;
   const long long phones = std::max(1000LL, total / 4);
-  runtime.database().write([&](SQLite::Database& c) {
+  runtime.database().write([&](storage::Connection& connection) {
+    SQLite::Database& c = storage::sqlite_of(connection);
     SQLite::Statement event(c,
                             "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, created_at) "
                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -131,11 +134,11 @@ int main(int argc, char** argv) {
       activity.exec();
       activity.reset();
       // The per-day active counts, kept as a verification keeps them (merged per day at the commit).
-      storage::analytics::move_active_phone(c, storage::ActiveScope::kDeveloper, developer_id, std::nullopt, verified_at);
-      storage::analytics::move_active_phone(c, storage::ActiveScope::kApplication, app, std::nullopt, verified_at);
+      storage::analytics::move_active_phone(connection, storage::ActiveScope::kDeveloper, developer_id, std::nullopt, verified_at);
+      storage::analytics::move_active_phone(connection, storage::ActiveScope::kApplication, app, std::nullopt, verified_at);
     }
   });
-  runtime.database().write([](SQLite::Database& c) { c.exec("ANALYZE"); });
+  runtime.database().write([](storage::Connection& c) { c.exec("ANALYZE"); });
   std::cout << "bench@example.com " << total << " events over " << days << " days, " << counters.size()
             << " counter rows\n";
   return 0;

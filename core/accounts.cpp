@@ -42,7 +42,7 @@ std::string email_key(std::string_view email) {
   return key;
 }
 
-AccountService::AccountService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
+AccountService::AccountService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
                                const TokenService& tokens, const PlanCatalog& plans, AccountOptions options)
     : db_(db),
       clock_(clock),
@@ -68,7 +68,7 @@ Session AccountService::start_session(const Developer& developer, const std::str
   random_.fill(secret);
   const std::string refresh_token = kRefreshPrefix + hex_encode(secret);
   const TimePoint now = clock_.now();
-  db_.write([&](SQLite::Database& c) {
+  db_.write([&](storage::Connection& c) {
     storage::refresh_tokens::insert(c, {refresh_token_hash(refresh_token), developer.id, family_id, auth_time,
                                         format_timestamp(now), format_timestamp(now + options_.refresh_lifetime),
                                         std::nullopt});
@@ -98,7 +98,7 @@ Result<Developer> AccountService::insert_developer(const NewDeveloper& request,
                             now,
                             now,
                             std::nullopt};
-  const bool inserted = db_.write([&](SQLite::Database& c) {
+  const bool inserted = db_.write([&](storage::Connection& c) {
     if (storage::developers::find_by_email_key(c, row.email_key)) return false;
     do {
       row.virtual_phone = "+999" + std::to_string(100'000'000 + random_.uniform(900'000'000));
@@ -140,7 +140,7 @@ Result<Session> AccountService::login(const nlohmann::json& body, const std::str
     return rate_limited(*wait);
   }
 
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::developers::find_by_email_key(c, key); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::developers::find_by_email_key(c, key); });
   const bool valid = row && row->password_hash ? verify_password(*row->password_hash, *password)
                                                : (verify_password_decoy(*password), false);
   if (!valid) return unauthenticated("Email or password is incorrect.");
@@ -161,7 +161,7 @@ Result<Session> AccountService::refresh(const nlohmann::json& body) {
     std::string family_id;
     std::string auth_time;
   };
-  const Outcome outcome = db_.write([&](SQLite::Database& c) -> Outcome {
+  const Outcome outcome = db_.write([&](storage::Connection& c) -> Outcome {
     const auto row = storage::refresh_tokens::find(c, hash);
     if (!row || row->expires_at <= now) return {};
     if (!storage::refresh_tokens::mark_used(c, hash, now)) {
@@ -182,7 +182,7 @@ Status AccountService::logout(const nlohmann::json& body) {
   if (!fields.ok()) return fields.error();
   const std::string hash = refresh_token_hash(*token);
   const std::string now = format_timestamp(clock_.now());
-  db_.write([&](SQLite::Database& c) {
+  db_.write([&](storage::Connection& c) {
     if (const auto row = storage::refresh_tokens::find(c, hash)) {
       storage::refresh_tokens::revoke_family(c, row->family_id, now);
     }
@@ -194,7 +194,7 @@ Result<Developer> AccountService::authenticate(std::string_view id_token) {
   auto verified = tokens_.verify(id_token);
   if (!verified.ok()) return verified.error();
   if (verified.value().issuer == VerifiedToken::Issuer::kFirebase) return developer_for_firebase(verified.value());
-  const auto row = db_.read([&](SQLite::Database& c) {
+  const auto row = db_.read([&](storage::Connection& c) {
     return storage::developers::find_by_id(c, verified.value().subject);
   });
   if (!row) return unauthenticated("The account of this token no longer exists.");
@@ -203,7 +203,7 @@ Result<Developer> AccountService::authenticate(std::string_view id_token) {
 }
 
 Result<Developer> AccountService::developer_for_firebase(const VerifiedToken& token) {
-  const auto existing = db_.read([&](SQLite::Database& c) {
+  const auto existing = db_.read([&](storage::Connection& c) {
     return storage::developers::find_by_firebase_uid(c, token.subject);
   });
   if (existing) {
@@ -214,7 +214,7 @@ Result<Developer> AccountService::developer_for_firebase(const VerifiedToken& to
   // First sight. An account with the same email is linked only if Firebase verified the
   // email; otherwise anyone could claim it by signing up with that address.
   if (!token.email.empty()) {
-    const auto by_email = db_.read([&](SQLite::Database& c) {
+    const auto by_email = db_.read([&](storage::Connection& c) {
       return storage::developers::find_by_email_key(c, email_key(token.email));
     });
     if (by_email) {
@@ -222,7 +222,7 @@ Result<Developer> AccountService::developer_for_firebase(const VerifiedToken& to
         return unauthenticated("An account with this email exists; verify the email in Firebase to link it.");
       }
       if (by_email->disabled_at) return account_disabled();
-      db_.write([&](SQLite::Database& c) {
+      db_.write([&](storage::Connection& c) {
         storage::developers::link_firebase(c, by_email->id, token.subject, format_timestamp(clock_.now()));
       });
       return from_row(*by_email);
@@ -231,7 +231,7 @@ Result<Developer> AccountService::developer_for_firebase(const VerifiedToken& to
   auto created = insert_developer({token.email, token.name.substr(0, 100), "", std::nullopt, std::nullopt}, token.subject);
   if (created.ok()) return created;
   // A concurrent first request created it.
-  const auto raced = db_.read([&](SQLite::Database& c) {
+  const auto raced = db_.read([&](storage::Connection& c) {
     return storage::developers::find_by_firebase_uid(c, token.subject);
   });
   if (raced) return from_row(*raced);
@@ -251,7 +251,7 @@ Result<Developer> AccountService::update_profile(const Developer& developer, con
   if (name) updated.name = *name;
   if (company) updated.company = *company;
   updated.updated_at = format_timestamp(clock_.now());
-  db_.write([&](SQLite::Database& c) {
+  db_.write([&](storage::Connection& c) {
     storage::developers::update_profile(c, updated.id, updated.name, updated.company, updated.updated_at);
   });
   return updated;
@@ -269,7 +269,7 @@ Result<Developer> AccountService::create_developer(const NewDeveloper& request) 
 Result<Developer> AccountService::set_plan(const std::string& email, const std::string& plan) {
   if (!plans_.find(plan)) return Error::invalid_argument("Unknown plan '" + plan + "'.");
   const std::string now = format_timestamp(clock_.now());
-  auto row = db_.write([&](SQLite::Database& c) {
+  auto row = db_.write([&](storage::Connection& c) {
     auto found = storage::developers::find_by_email_key(c, email_key(email));
     if (found) storage::developers::set_plan(c, found->id, plan, now);
     return found;
@@ -281,14 +281,14 @@ Result<Developer> AccountService::set_plan(const std::string& email, const std::
 }
 
 Result<std::string> AccountService::issue_token(const std::string& email) {
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::developers::find_by_email_key(c, email_key(email)); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::developers::find_by_email_key(c, email_key(email)); });
   if (!row) return no_developer(email);
   if (row->disabled_at) return Error{ErrorCode::kForbidden, "Developer '" + email + "' is disabled.", nullptr};
   return tokens_.issue(row->id, row->email, clock_.now());
 }
 
 std::vector<Developer> AccountService::list_developers() {
-  const auto rows = db_.read([&](SQLite::Database& c) { return storage::developers::list(c); });
+  const auto rows = db_.read([&](storage::Connection& c) { return storage::developers::list(c); });
   std::vector<Developer> developers;
   developers.reserve(rows.size());
   for (const auto& row : rows) developers.push_back(from_row(row));
@@ -302,7 +302,7 @@ Result<Developer> AccountService::reset_password(const std::string& email, const
   // Hash before taking the write lock: Argon2id is deliberately slow.
   const std::string hash = hash_password(password);
   const std::string now = format_timestamp(clock_.now());
-  auto row = db_.write([&](SQLite::Database& c) {
+  auto row = db_.write([&](storage::Connection& c) {
     auto found = storage::developers::find_by_email_key(c, email_key(email));
     if (found) {
       storage::developers::set_password_hash(c, found->id, hash, now);
@@ -317,7 +317,7 @@ Result<Developer> AccountService::reset_password(const std::string& email, const
 
 Result<Developer> AccountService::set_disabled(const std::string& email, bool disabled) {
   const std::string now = format_timestamp(clock_.now());
-  auto row = db_.write([&](SQLite::Database& c) {
+  auto row = db_.write([&](storage::Connection& c) {
     auto found = storage::developers::find_by_email_key(c, email_key(email));
     if (!found || found->disabled_at.has_value() == disabled) return found;  // already so: unchanged
     found->disabled_at = disabled ? std::optional(now) : std::nullopt;

@@ -15,7 +15,7 @@
 #include "core/random.h"
 #include "core/rate_limiter.h"
 #include "core/tokens.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace core {
 
@@ -55,7 +55,7 @@ struct NewDeveloper {
 
 class AccountService {
  public:
-  AccountService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
+  AccountService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
                  const TokenService& tokens, const PlanCatalog& plans, AccountOptions options);
 
   Result<Session> signup(const nlohmann::json& body);
@@ -86,7 +86,7 @@ class AccountService {
   std::string refresh_token_hash(std::string_view token) const;
   Result<Developer> developer_for_firebase(const VerifiedToken& token);
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   Random& random_;
   const TokenService& tokens_;

@@ -15,7 +15,7 @@ std::string day_of(TimePoint t) { return format_timestamp(t).substr(0, 10); }
 
 Status AnalyticsService::check_app(const Developer& owner, const std::optional<std::string>& app_id) {
   if (!app_id) return Ok{};
-  const bool mine = db_.read([&](SQLite::Database& c) { return storage::applications::find(c, owner.id, *app_id).has_value(); });
+  const bool mine = db_.read([&](storage::Connection& c) { return storage::applications::find(c, owner.id, *app_id).has_value(); });
   if (!mine) return Error::not_found("Application not found.");
   return Ok{};
 }
@@ -32,7 +32,7 @@ Result<Page<LogEntry>> AnalyticsService::logs(const Developer& owner, const std:
     before = std::stoll(*page.after);
   }
   if (auto mine = check_app(owner, app_id); !mine.ok()) return mine.error();
-  const auto rows = db_.read([&](SQLite::Database& c) {
+  const auto rows = db_.read([&](storage::Connection& c) {
     return storage::logs::list(c, owner.id, app_id, before, page.limit + 1);
   });
   std::vector<LogEntry> entries;
@@ -48,7 +48,7 @@ Result<Page<LogEntry>> AnalyticsService::logs(const Developer& owner, const std:
 Result<Summary> AnalyticsService::summary(const Developer& owner, const std::optional<std::string>& app_id) {
   if (auto mine = check_app(owner, app_id); !mine.ok()) return mine.error();
   const std::string since = format_timestamp(clock_.now() - std::chrono::days(30));
-  return db_.read([&](SQLite::Database& c) {
+  return db_.read([&](storage::Connection& c) {
     const auto totals = storage::analytics::totals(c, owner.id, app_id);
     Summary summary;
     summary.applications = app_id ? 1 : storage::analytics::application_count(c, owner.id);
@@ -72,7 +72,7 @@ Result<Timeseries> AnalyticsService::timeseries(const Developer& owner, const st
   if (auto mine = check_app(owner, app_id); !mine.ok()) return mine.error();
   const auto today = std::chrono::floor<std::chrono::days>(clock_.now());
   const auto first = today - std::chrono::days(days - 1);
-  const auto counted = db_.read([&](SQLite::Database& c) {
+  const auto counted = db_.read([&](storage::Connection& c) {
     return storage::analytics::days(c, owner.id, app_id, day_of(TimePoint(first)));
   });
   Timeseries series{name, {}};

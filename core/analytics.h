@@ -9,7 +9,7 @@
 
 #include "core/accounts.h"
 #include "core/pagination.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace core {
 
@@ -47,7 +47,7 @@ struct Timeseries {
 
 class AnalyticsService {
  public:
-  AnalyticsService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  AnalyticsService(storage::Store& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   Result<Page<LogEntry>> logs(const Developer& owner, const std::optional<std::string>& app_id, const PageRequest& page);
   Result<Summary> summary(const Developer& owner, const std::optional<std::string>& app_id);
@@ -57,7 +57,7 @@ class AnalyticsService {
  private:
   Status check_app(const Developer& owner, const std::optional<std::string>& app_id);
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
 };
 

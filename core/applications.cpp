@@ -68,7 +68,7 @@ struct ApplicationService::Credential {
   storage::CredentialRow row;
 };
 
-ApplicationService::ApplicationService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
+ApplicationService::ApplicationService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
                                        const PlanCatalog& plans)
     : db_(db),
       clock_(clock),
@@ -115,7 +115,7 @@ ApplicationService::Credential ApplicationService::make_credential(const std::st
 
 Result<Page<Application>> ApplicationService::list(const Developer& owner, const std::optional<std::string>& project_id,
                                                    const PageRequest& page) {
-  auto rows = db_.read([&](SQLite::Database& c) -> std::optional<std::vector<storage::ApplicationRow>> {
+  auto rows = db_.read([&](storage::Connection& c) -> std::optional<std::vector<storage::ApplicationRow>> {
     if (project_id && !storage::projects::find(c, owner.id, *project_id)) return std::nullopt;
     return storage::applications::list(c, owner.id, project_id, page.after, page.limit + 1);
   });
@@ -156,7 +156,7 @@ Result<CreatedApplication> ApplicationService::create(const Developer& owner, co
 
   const Plan* plan = plans_.find(owner.plan);
   enum class Outcome { kCreated, kNoProject, kLimit };
-  const Outcome outcome = db_.write([&](SQLite::Database& c) {
+  const Outcome outcome = db_.write([&](storage::Connection& c) {
     if (!storage::projects::find(c, owner.id, row.project_id)) return Outcome::kNoProject;
     if (plan && plan->max_applications && storage::applications::count(c, owner.id) >= *plan->max_applications) {
       return Outcome::kLimit;
@@ -174,7 +174,7 @@ Result<CreatedApplication> ApplicationService::create(const Developer& owner, co
 }
 
 Result<Application> ApplicationService::get(const Developer& owner, const std::string& id) {
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::applications::find(c, owner.id, id); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::applications::find(c, owner.id, id); });
   if (!row) return app_not_found();
   return from_row(*row);
 }
@@ -192,7 +192,7 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
   const std::string now = format_timestamp(clock_.now());
   enum class Outcome { kUpdated, kNoApp, kNoProject };
   storage::ApplicationRow updated;
-  const Outcome outcome = db_.write([&](SQLite::Database& c) {
+  const Outcome outcome = db_.write([&](storage::Connection& c) {
     auto found = storage::applications::find(c, owner.id, id);
     if (!found) return Outcome::kNoApp;
     if (project_id && !storage::projects::find(c, owner.id, *project_id)) return Outcome::kNoProject;
@@ -211,7 +211,7 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
 }
 
 Status ApplicationService::remove(const Developer& owner, const std::string& id) {
-  const bool removed = db_.write([&](SQLite::Database& c) {
+  const bool removed = db_.write([&](storage::Connection& c) {
     if (!storage::applications::find(c, owner.id, id)) return false;
     storage::applications::remove(c, owner.id, id);  // credentials (and webhooks) cascade
     return true;
@@ -235,7 +235,7 @@ Result<Rotation> ApplicationService::rotate(const Developer& owner, const std::s
   const std::optional<std::string> old_expires =
       grace && *grace > 0 ? std::optional(format_timestamp(now_time + std::chrono::seconds(*grace))) : std::nullopt;
   std::optional<Credential> credential;
-  const bool rotated = db_.write([&](SQLite::Database& c) {
+  const bool rotated = db_.write([&](storage::Connection& c) {
     auto found = storage::applications::find(c, owner.id, id);
     if (!found) return false;
     credential = make_credential(type, found->environment, now);
@@ -255,7 +255,7 @@ Result<Rotation> ApplicationService::rotate(const Developer& owner, const std::s
 
 Result<std::string> ApplicationService::webhook_secret(const Developer& owner, const std::string& id) {
   const std::string now = format_timestamp(clock_.now());
-  const auto secrets = db_.read([&](SQLite::Database& c) -> std::optional<std::vector<storage::CredentialRow>> {
+  const auto secrets = db_.read([&](storage::Connection& c) -> std::optional<std::vector<storage::CredentialRow>> {
     if (!storage::applications::find(c, owner.id, id)) return std::nullopt;
     return storage::credentials::live(c, id, "webhook_secret", now);
   });
@@ -268,7 +268,7 @@ Result<std::string> ApplicationService::webhook_secret(const Developer& owner, c
 
 std::vector<std::string> ApplicationService::webhook_secrets(const std::string& app_id) {
   const std::string now = format_timestamp(clock_.now());
-  const auto rows = db_.read([&](SQLite::Database& c) { return storage::credentials::live(c, app_id, "webhook_secret", now); });
+  const auto rows = db_.read([&](storage::Connection& c) { return storage::credentials::live(c, app_id, "webhook_secret", now); });
   std::vector<std::string> secrets;
   for (const auto& row : rows) {
     if (row.ciphertext) {
@@ -288,7 +288,7 @@ Result<std::shared_ptr<const ApplicationService::AuthRecord>> ApplicationService
     return std::move(*cached);
   }
   const auto generation = auth_cache_.generation();
-  auto record = db_.read([&](SQLite::Database& c) -> std::shared_ptr<const AuthRecord> {
+  auto record = db_.read([&](storage::Connection& c) -> std::shared_ptr<const AuthRecord> {
     const auto key = storage::credentials::app_for_api_key(c, hash, now);
     if (!key) return nullptr;
     const auto row = storage::applications::find_any(c, key->app_id);

@@ -13,7 +13,7 @@
 #include "core/accounts.h"
 #include "core/auth_cache.h"
 #include "core/pagination.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace core {
 
@@ -48,7 +48,7 @@ struct Rotation {
 
 class ApplicationService {
  public:
-  ApplicationService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
+  ApplicationService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
                      const PlanCatalog& plans);
 
   Result<Page<Application>> list(const Developer& owner, const std::optional<std::string>& project_id,
@@ -89,7 +89,7 @@ class ApplicationService {
   };
   Result<std::shared_ptr<const AuthRecord>> load_for_auth(std::string_view api_key);
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   Random& random_;
   const PlanCatalog& plans_;

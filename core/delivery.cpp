@@ -4,7 +4,7 @@
 
 namespace core {
 
-DeliveryWorker::DeliveryWorker(storage::Database& db, const Clock& clock, const ServerKey& key,
+DeliveryWorker::DeliveryWorker(storage::Store& db, const Clock& clock, const ServerKey& key,
                                std::map<std::string, std::shared_ptr<SmsDriver>> drivers, DeliveryOptions options,
                                ComponentMonitor* monitor)
     : db_(db),
@@ -64,7 +64,7 @@ void DeliveryWorker::serve() {
 
 int DeliveryWorker::run_due() {
   const std::string now = format_timestamp(clock_.now());
-  const auto jobs = db_.read([&](SQLite::Database& c) { return storage::sms_jobs::due(c, now, options_.batch); });
+  const auto jobs = db_.read([&](storage::Connection& c) { return storage::sms_jobs::due(c, now, options_.batch); });
   for (auto job : jobs) {
     DeliveryOutcome outcome;
     const auto driver = drivers_.find(job.driver);
@@ -98,7 +98,7 @@ int DeliveryWorker::run_due() {
       job.message_box.reset();  // the code is not kept a moment longer than needed
       job.code_box.reset();
     }
-    db_.write([&](SQLite::Database& c) {
+    db_.write([&](storage::Connection& c) {
       storage::sms_jobs::update(c, job);
       if (job.status != "queued") storage::otp::set_delivery_status(c, job.request_id, job.status);
     });

@@ -16,7 +16,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/monitor.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace core {
 
@@ -51,7 +51,7 @@ enum class SmsAttemptOutcome { kSent, kRetry, kFailed };
 
 class DeliveryWorker {
  public:
-  DeliveryWorker(storage::Database& db, const Clock& clock, const ServerKey& key,
+  DeliveryWorker(storage::Store& db, const Clock& clock, const ServerKey& key,
                  std::map<std::string, std::shared_ptr<SmsDriver>> drivers, DeliveryOptions options,
                  ComponentMonitor* monitor = nullptr);
   ~DeliveryWorker();
@@ -69,7 +69,7 @@ class DeliveryWorker {
   void loop();
   void serve();
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   ServerKey::Bytes message_key_;
   std::map<std::string, std::shared_ptr<SmsDriver>> drivers_;

@@ -29,7 +29,7 @@ OtpRequest as_read(const storage::OtpRow& row, const std::string& now) {
 }
 
 // Appends one event in the caller's transaction.
-void emit(SQLite::Database& c, const Clock& clock, Random& random, const std::string& type,
+void emit(storage::Connection& c, const Clock& clock, Random& random, const std::string& type,
           const std::string& developer_id, const std::string& app_id, const std::optional<std::string>& request_id,
           const std::string& phone, const std::optional<std::string>& status, nlohmann::json payload) {
   payload["appId"] = app_id;
@@ -46,7 +46,7 @@ void emit(SQLite::Database& c, const Clock& clock, Random& random, const std::st
 }
 
 // The request leaves pending: no hash, no readable code anywhere.
-void close_request(SQLite::Database& c, storage::OtpRow& row, const std::string& status,
+void close_request(storage::Connection& c, storage::OtpRow& row, const std::string& status,
                    const std::optional<std::string>& reason, const std::string& now) {
   row.status = status;
   row.failure_reason = reason;
@@ -71,7 +71,7 @@ std::chrono::seconds seconds_until(const std::string& until, TimePoint now) {
 
 }  // namespace
 
-OtpService::OtpService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key,
+OtpService::OtpService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
                        OtpOptions options, std::function<void()> job_queued, std::function<void()> events_written)
     : db_(db),
       clock_(clock),
@@ -135,7 +135,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
       {{"code", code}, {"app", app.name}, {"minutes", std::to_string((options_.ttl.count() + 59) / 60)}}, Escape::kNone);
 
   std::optional<std::string> locked_until;
-  db_.write([&](SQLite::Database& c) {
+  db_.write([&](storage::Connection& c) {
     const auto failures = storage::phone_failures::get(c, app.id, *phone);
     if (locked(failures, now)) {
       locked_until = failures->locked_until;
@@ -182,7 +182,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
   };
   // One write transaction: concurrent verifies of a request are serialised, so only one can
   // succeed and the attempt count can never pass the limit.
-  Outcome outcome = db_.write([&](SQLite::Database& c) -> Outcome {
+  Outcome outcome = db_.write([&](storage::Connection& c) -> Outcome {
     auto found = storage::otp::find(c, *request_id);
     if (!found || found->app_id != app.id) return {Error::not_found("OTP request not found."), {}};
     storage::OtpRow row = *found;
@@ -281,7 +281,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
 
 Status OtpService::check_app_filter(const Developer& owner, const std::optional<std::string>& app_id) {
   if (!app_id) return Ok{};
-  const bool mine = db_.read([&](SQLite::Database& c) { return storage::applications::find(c, owner.id, *app_id).has_value(); });
+  const bool mine = db_.read([&](storage::Connection& c) { return storage::applications::find(c, owner.id, *app_id).has_value(); });
   if (!mine) return Error::not_found("Application not found.");
   return Ok{};
 }
@@ -294,7 +294,7 @@ Result<Page<OtpRequest>> OtpService::list(const Developer& owner, const std::opt
   }
   if (auto mine = check_app_filter(owner, app_id); !mine.ok()) return mine.error();
   const std::string now = format_timestamp(clock_.now());
-  const auto rows = db_.read([&](SQLite::Database& c) {
+  const auto rows = db_.read([&](storage::Connection& c) {
     return storage::otp::list(c, owner.id, {app_id, status, now, page.after, page.limit + 1});
   });
   std::vector<OtpRequest> requests;
@@ -303,7 +303,7 @@ Result<Page<OtpRequest>> OtpService::list(const Developer& owner, const std::opt
 }
 
 Result<OtpRequest> OtpService::get(const Developer& owner, const std::string& id) {
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::otp::find(c, id); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::otp::find(c, id); });
   if (!row || row->developer_id != owner.id) return Error::not_found("OTP request not found.");
   return as_read(*row, format_timestamp(clock_.now()));
 }
@@ -319,7 +319,7 @@ Result<Page<InboxMessage>> OtpService::inbox(const Developer& owner, const std::
   }
   if (auto mine = check_app_filter(owner, app_id); !mine.ok()) return mine.error();
   const std::string now = format_timestamp(clock_.now());
-  const auto rows = db_.read([&](SQLite::Database& c) {
+  const auto rows = db_.read([&](storage::Connection& c) {
     return storage::inbox::list(c, owner.id, app_id, normalized, page.after, page.limit + 1);
   });
   std::vector<InboxMessage> messages;
@@ -332,7 +332,7 @@ Result<Page<InboxMessage>> OtpService::inbox(const Developer& owner, const std::
 }
 
 Result<Page<Identity>> OtpService::identities(const Developer& owner, const PageRequest& page) {
-  const auto rows = db_.read([&](SQLite::Database& c) {
+  const auto rows = db_.read([&](storage::Connection& c) {
     return storage::identities::list(c, owner.id, page.after, page.limit + 1);
   });
   std::vector<std::pair<std::string, Identity>> keyed;
@@ -350,7 +350,7 @@ Result<Page<Identity>> OtpService::identities(const Developer& owner, const Page
 Result<Identity> OtpService::identity(const std::string& developer_id, const std::string& phone) {
   const auto normalized = normalize_phone(phone);
   if (!normalized) return Error::not_found("No identity with this phone number.");
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::identities::find(c, developer_id, *normalized); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::identities::find(c, developer_id, *normalized); });
   if (!row) return Error::not_found("No identity with this phone number.");
   return Identity{row->phone, row->created_at, row->last_verified_at, row->verification_count, row->last_application_id};
 }
@@ -361,7 +361,7 @@ int OtpService::purge_history(std::chrono::days retention) {
   int total = 0;
   // Small batches, each its own transaction, so requests are never held up for long.
   while (true) {
-    const int removed = db_.write([&](SQLite::Database& c) {
+    const int removed = db_.write([&](storage::Connection& c) {
       return storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, 500);
     });
     total += removed;
@@ -375,8 +375,8 @@ int OtpService::expire_overdue() {
   while (true) {
     const std::string now = format_timestamp(clock_.now());
     // A read first: most passes find nothing and must not queue a write job for that.
-    if (db_.read([&](SQLite::Database& c) { return storage::otp::pending_expired(c, now, 1).empty(); })) break;
-    const int closed = db_.write([&](SQLite::Database& c) {
+    if (db_.read([&](storage::Connection& c) { return storage::otp::pending_expired(c, now, 1).empty(); })) break;
+    const int closed = db_.write([&](storage::Connection& c) {
       auto rows = storage::otp::pending_expired(c, now, 500);
       for (auto& row : rows) close_request(c, row, "expired", kExpiredUnseen, now);
       return static_cast<int>(rows.size());

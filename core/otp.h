@@ -13,7 +13,7 @@
 #include "core/applications.h"
 #include "core/pagination.h"
 #include "core/rate_limiter.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace core {
 
@@ -67,7 +67,7 @@ class OtpService {
  public:
   // `job_queued` is called after a send queued an SMS for a delivery driver,
   // `events_written` after a transaction that appended events.
-  OtpService(storage::Database& db, const Clock& clock, Random& random, const ServerKey& key, OtpOptions options,
+  OtpService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key, OtpOptions options,
              std::function<void()> job_queued = nullptr, std::function<void()> events_written = nullptr);
 
   Result<SendResult> send(const Application& app, const nlohmann::json& body);
@@ -94,7 +94,7 @@ class OtpService {
   std::string code_hash(const std::string& request_id, std::string_view code) const;
   Status check_app_filter(const Developer& owner, const std::optional<std::string>& app_id);
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   Random& random_;
   OtpOptions options_;

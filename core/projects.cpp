@@ -23,7 +23,7 @@ Error plan_limit_exceeded(const std::string& what, int limit) {
 }
 
 Result<Page<Project>> ProjectService::list(const Developer& owner, const PageRequest& page) {
-  auto rows = db_.read([&](SQLite::Database& c) {
+  auto rows = db_.read([&](storage::Connection& c) {
     return storage::projects::list(c, owner.id, page.after, page.limit + 1);
   });
   std::vector<Project> projects;
@@ -40,7 +40,7 @@ Result<Project> ProjectService::create(const Developer& owner, const nlohmann::j
   const Plan* plan = plans_.find(owner.plan);
   const std::string now = format_timestamp(clock_.now());
   storage::ProjectRow row{new_id(clock_, random_), owner.id, *name, description.value_or(""), now, now, 0};
-  const bool created = db_.write([&](SQLite::Database& c) {
+  const bool created = db_.write([&](storage::Connection& c) {
     // Counted in the same transaction as the insert, so parallel creates cannot overshoot.
     if (plan && plan->max_projects && storage::projects::count(c, owner.id) >= *plan->max_projects) return false;
     storage::projects::insert(c, row);
@@ -51,7 +51,7 @@ Result<Project> ProjectService::create(const Developer& owner, const nlohmann::j
 }
 
 Result<Project> ProjectService::get(const Developer& owner, const std::string& id) {
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::projects::find(c, owner.id, id); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::projects::find(c, owner.id, id); });
   if (!row) return project_not_found();
   return from_row(*row);
 }
@@ -62,7 +62,7 @@ Result<Project> ProjectService::update(const Developer& owner, const std::string
   const auto description = fields.optional_string("description", 0, 280);
   if (!fields.ok()) return fields.error();
   const std::string now = format_timestamp(clock_.now());
-  const auto row = db_.write([&](SQLite::Database& c) -> std::optional<storage::ProjectRow> {
+  const auto row = db_.write([&](storage::Connection& c) -> std::optional<storage::ProjectRow> {
     auto found = storage::projects::find(c, owner.id, id);
     if (!found) return std::nullopt;
     if (name) found->name = *name;
@@ -77,7 +77,7 @@ Result<Project> ProjectService::update(const Developer& owner, const std::string
 
 Status ProjectService::remove(const Developer& owner, const std::string& id) {
   enum class Outcome { kDeleted, kMissing, kHasApplications };
-  const Outcome outcome = db_.write([&](SQLite::Database& c) {
+  const Outcome outcome = db_.write([&](storage::Connection& c) {
     const auto found = storage::projects::find(c, owner.id, id);
     if (!found) return Outcome::kMissing;
     if (found->application_count > 0) return Outcome::kHasApplications;

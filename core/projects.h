@@ -6,7 +6,7 @@
 
 #include "core/accounts.h"
 #include "core/pagination.h"
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace core {
 
@@ -21,7 +21,7 @@ struct Project {
 
 class ProjectService {
  public:
-  ProjectService(storage::Database& db, const Clock& clock, Random& random, const PlanCatalog& plans)
+  ProjectService(storage::Store& db, const Clock& clock, Random& random, const PlanCatalog& plans)
       : db_(db), clock_(clock), random_(random), plans_(plans) {}
 
   Result<Page<Project>> list(const Developer& owner, const PageRequest& page);
@@ -31,7 +31,7 @@ class ProjectService {
   Status remove(const Developer& owner, const std::string& id);
 
  private:
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   Random& random_;
   const PlanCatalog& plans_;

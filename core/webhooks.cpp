@@ -110,7 +110,7 @@ WebhookSignatures sign_webhook(const std::vector<std::string>& secrets, const st
 // ---------------------------------------------------------------------------------------
 // Engine
 
-WebhookEngine::WebhookEngine(storage::Database& db, const Clock& clock, Random& random, ApplicationService& applications,
+WebhookEngine::WebhookEngine(storage::Store& db, const Clock& clock, Random& random, ApplicationService& applications,
                              WebhookTransport& transport, WebhookOptions options, ComponentMonitor* monitor)
     : db_(db),
       clock_(clock),
@@ -194,12 +194,12 @@ int WebhookEngine::fan_out() {
   // event becomes its deliveries exactly once, across crashes too.
   std::lock_guard fan_out_lock(fan_out_mutex_);
   // A read first: most passes find nothing new and must not queue a write job for that.
-  const bool pending = db_.read([&](SQLite::Database& c) {
+  const bool pending = db_.read([&](storage::Connection& c) {
     return !storage::outbox::after(c, storage::outbox::cursor(c, kCursorName), 1).empty();
   });
   if (!pending) return 0;
   const std::string now = format_timestamp(clock_.now());
-  return db_.write([&](SQLite::Database& c) {
+  return db_.write([&](storage::Connection& c) {
     const long long cursor = storage::outbox::cursor(c, kCursorName);
     if (!storage::webhooks::any_enabled(c)) {
       // Nobody listens: move past every event without reading them (read, they would have
@@ -237,9 +237,9 @@ int WebhookEngine::fan_out() {
 
 bool WebhookEngine::attempt_due() {
   const TimePoint now = clock_.now();
-  const auto next_due = db_.read([](SQLite::Database& c) { return storage::deliveries::next_due_at(c); });
+  const auto next_due = db_.read([](storage::Connection& c) { return storage::deliveries::next_due_at(c); });
   if (!next_due || *next_due > format_timestamp(now)) return false;
-  const auto claimed = db_.write([&](SQLite::Database& c) {
+  const auto claimed = db_.write([&](storage::Connection& c) {
     return storage::deliveries::claim_due(c, format_timestamp(now), format_timestamp(now + options_.lease),
                                           std::max(1, options_.claim_batch));
   });
@@ -263,7 +263,7 @@ bool WebhookEngine::attempt_due() {
     }
     auto webhook = webhooks.find(row.webhook_id);
     if (webhook == webhooks.end()) {
-      webhook = webhooks.emplace(row.webhook_id, db_.read([&](SQLite::Database& c) {
+      webhook = webhooks.emplace(row.webhook_id, db_.read([&](storage::Connection& c) {
         return storage::webhooks::find_any(c, row.webhook_id);
       })).first;
     }
@@ -280,7 +280,7 @@ bool WebhookEngine::attempt_due() {
 }
 
 storage::DeliveryRow WebhookEngine::attempt(storage::DeliveryRow row, bool retry_on_failure) {
-  const auto webhook = db_.read([&](SQLite::Database& c) { return storage::webhooks::find_any(c, row.webhook_id); });
+  const auto webhook = db_.read([&](storage::Connection& c) { return storage::webhooks::find_any(c, row.webhook_id); });
   if (!webhook) return row;  // deleted meanwhile; its deliveries went with it
   Attempted attempted = deliver(std::move(row), *webhook, applications_.webhook_secrets(webhook->app_id), retry_on_failure);
   record({attempted}, {});
@@ -341,7 +341,7 @@ WebhookEngine::Attempted WebhookEngine::deliver(storage::DeliveryRow row, const 
 void WebhookEngine::record(const std::vector<Attempted>& attempts, const std::vector<storage::DeliveryRow>& released) {
   if (attempts.empty() && released.empty()) return;
   const std::string now = format_timestamp(clock_.now());
-  db_.write([&](SQLite::Database& c) {
+  db_.write([&](storage::Connection& c) {
     for (const auto& attempted : attempts) {
       storage::deliveries::update(c, attempted.row);
       if (attempted.gone) {
@@ -415,7 +415,7 @@ std::optional<std::string> read_events(FieldReader& fields, const nlohmann::json
 
 Result<Page<Webhook>> WebhookService::list(const Developer& owner, const std::optional<std::string>& app_id,
                                            const PageRequest& page) {
-  const auto rows = db_.read([&](SQLite::Database& c) -> std::optional<std::vector<storage::WebhookRow>> {
+  const auto rows = db_.read([&](storage::Connection& c) -> std::optional<std::vector<storage::WebhookRow>> {
     if (app_id && !storage::applications::find(c, owner.id, *app_id)) return std::nullopt;
     return storage::webhooks::list(c, owner.id, app_id, page.after, page.limit + 1);
   });
@@ -434,7 +434,7 @@ Result<Webhook> WebhookService::create(const Developer& owner, const nlohmann::j
   if (!fields.ok()) return fields.error();
   const std::string now = format_timestamp(clock_.now());
   storage::WebhookRow row{new_id(clock_, random_), owner.id, *app_id, *url, *events, "enabled", now, now};
-  const bool created = db_.write([&](SQLite::Database& c) {
+  const bool created = db_.write([&](storage::Connection& c) {
     if (!storage::applications::find(c, owner.id, *app_id)) return false;
     storage::webhooks::insert(c, row);
     return true;
@@ -444,7 +444,7 @@ Result<Webhook> WebhookService::create(const Developer& owner, const nlohmann::j
 }
 
 Result<Webhook> WebhookService::get(const Developer& owner, const std::string& id) {
-  const auto row = db_.read([&](SQLite::Database& c) { return storage::webhooks::find(c, owner.id, id); });
+  const auto row = db_.read([&](storage::Connection& c) { return storage::webhooks::find(c, owner.id, id); });
   if (!row) return webhook_not_found();
   return from_row(*row);
 }
@@ -459,7 +459,7 @@ Result<Webhook> WebhookService::update(const Developer& owner, const std::string
   if (fields.has("appId")) fields.reject("appId", "cannot be changed; create a webhook for the other application");
   if (!fields.ok()) return fields.error();
   const std::string now = format_timestamp(clock_.now());
-  const auto row = db_.write([&](SQLite::Database& c) -> std::optional<storage::WebhookRow> {
+  const auto row = db_.write([&](storage::Connection& c) -> std::optional<storage::WebhookRow> {
     auto found = storage::webhooks::find(c, owner.id, id);
     if (!found) return std::nullopt;
     if (url) found->url = *url;
@@ -474,7 +474,7 @@ Result<Webhook> WebhookService::update(const Developer& owner, const std::string
 }
 
 Status WebhookService::remove(const Developer& owner, const std::string& id) {
-  const bool removed = db_.write([&](SQLite::Database& c) {
+  const bool removed = db_.write([&](storage::Connection& c) {
     if (!storage::webhooks::find(c, owner.id, id)) return false;
     storage::webhooks::remove(c, owner.id, id);
     return true;
@@ -484,7 +484,7 @@ Status WebhookService::remove(const Developer& owner, const std::string& id) {
 }
 
 Result<TestDelivery> WebhookService::send_test(const Developer& owner, const std::string& id) {
-  const auto webhook = db_.read([&](SQLite::Database& c) { return storage::webhooks::find(c, owner.id, id); });
+  const auto webhook = db_.read([&](storage::Connection& c) { return storage::webhooks::find(c, owner.id, id); });
   if (!webhook) return webhook_not_found();
   const std::string now = format_timestamp(clock_.now());
   storage::DeliveryRow row;
@@ -497,14 +497,14 @@ Result<TestDelivery> WebhookService::send_test(const Developer& owner, const std
                             {"verifiedAt", now}, {"test", true}});
   row.status = "pending";
   row.created_at = now;
-  db_.write([&](SQLite::Database& c) { storage::deliveries::insert(c, row); });
+  db_.write([&](storage::Connection& c) { storage::deliveries::insert(c, row); });
   const auto done = engine_.attempt(row, /*retry_on_failure=*/false);
   return TestDelivery{done.status == "succeeded", done.last_status_code};
 }
 
 Result<Page<WebhookDelivery>> WebhookService::deliveries(const Developer& owner, const std::string& id,
                                                          const PageRequest& page) {
-  const auto rows = db_.read([&](SQLite::Database& c) -> std::optional<std::vector<storage::DeliveryRow>> {
+  const auto rows = db_.read([&](storage::Connection& c) -> std::optional<std::vector<storage::DeliveryRow>> {
     if (!storage::webhooks::find(c, owner.id, id)) return std::nullopt;
     return storage::deliveries::list(c, id, page.after, page.limit + 1);
   });
@@ -516,7 +516,7 @@ Result<Page<WebhookDelivery>> WebhookService::deliveries(const Developer& owner,
 
 Result<WebhookDelivery> WebhookService::retry(const Developer& owner, const std::string& id,
                                               const std::string& delivery_id) {
-  const auto row = db_.read([&](SQLite::Database& c) -> std::optional<storage::DeliveryRow> {
+  const auto row = db_.read([&](storage::Connection& c) -> std::optional<storage::DeliveryRow> {
     if (!storage::webhooks::find(c, owner.id, id)) return std::nullopt;
     return storage::deliveries::find(c, id, delivery_id);
   });

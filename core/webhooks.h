@@ -17,7 +17,7 @@
 #include "core/monitor.h"
 #include "core/pagination.h"
 #include "core/validation.h"
-#include "storage/database.h"
+#include "storage/store.h"
 #include "storage/webhooks.h"
 
 namespace core {
@@ -105,7 +105,7 @@ enum class WebhookAttemptOutcome { kDelivered, kRetry, kFailed, kGone };
 
 class WebhookEngine {
  public:
-  WebhookEngine(storage::Database& db, const Clock& clock, Random& random, ApplicationService& applications,
+  WebhookEngine(storage::Store& db, const Clock& clock, Random& random, ApplicationService& applications,
                 WebhookTransport& transport, WebhookOptions options, ComponentMonitor* monitor = nullptr);
   ~WebhookEngine();
 
@@ -145,7 +145,7 @@ class WebhookEngine {
   // transaction; then tells the monitor and the observer.
   void record(const std::vector<Attempted>& attempts, const std::vector<storage::DeliveryRow>& released);
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   Random& random_;
   ApplicationService& applications_;
@@ -163,7 +163,7 @@ class WebhookEngine {
 
 class WebhookService {
  public:
-  WebhookService(storage::Database& db, const Clock& clock, Random& random, WebhookEngine& engine)
+  WebhookService(storage::Store& db, const Clock& clock, Random& random, WebhookEngine& engine)
       : db_(db), clock_(clock), random_(random), engine_(engine) {}
 
   Result<Page<Webhook>> list(const Developer& owner, const std::optional<std::string>& app_id, const PageRequest& page);
@@ -178,7 +178,7 @@ class WebhookService {
  private:
   void check_url(FieldReader& fields, const std::optional<std::string>& url) const;
 
-  storage::Database& db_;
+  storage::Store& db_;
   const Clock& clock_;
   Random& random_;
   WebhookEngine& engine_;

@@ -11,6 +11,10 @@ packages=(
   nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev doctest-dev zlib1g-dev libbrotli-dev
   libgoogle-perftools-dev
+  # PostgreSQL 15 storage: libpq-dev for the dynamic builds; postgresql-15 is the server that
+  # scripts/with-postgres.sh starts, throwaway, for the tests (initdb, pg_ctl, postgres; its
+  # dependency postgresql-client-15 brings psql). Debian's own "main" cluster is not used.
+  postgresql-15 libpq-dev
   dpkg-dev debian-archive-keyring xz-utils gpgv
   curl ca-certificates openssl
 )

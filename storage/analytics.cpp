@@ -1,9 +1,8 @@
 #include "storage/analytics.h"
 
-#include <SQLiteCpp/Statement.h>
 
-#include "storage/sql_util.h"
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
+#include "storage/sql.h"
 
 #include <limits>
 
@@ -11,7 +10,7 @@ namespace storage {
 
 namespace {
 
-long long single(SQLite::Statement& q) {
+long long single(Statement& q) {
   q.executeStep();
   return static_cast<long long>(q.getColumn(0).getInt64());
 }
@@ -20,7 +19,7 @@ long long single(SQLite::Statement& q) {
 
 namespace analytics {
 
-void count(SQLite::Database& db, const std::string& app_id, const std::string& developer_id, const std::string& day,
+void count(Connection& db, const std::string& app_id, const std::string& developer_id, const std::string& day,
            StatColumn column) {
   if (BatchWrites* batch = pending_writes()) {
     batch->count(app_id, developer_id, day, column);
@@ -30,12 +29,12 @@ void count(SQLite::Database& db, const std::string& app_id, const std::string& d
                      column == StatColumn::kFailed);
 }
 
-std::optional<std::string> touch_phone(SQLite::Database& db, const std::string& app_id, const std::string& phone,
+std::optional<std::string> touch_phone(Connection& db, const std::string& app_id, const std::string& phone,
                                        const std::string& at) {
   std::optional<std::string> previous;
   {
     Prepared q_prepared(db, "SELECT last_verified_at FROM app_phone_activity WHERE app_id = ? AND phone = ?");
-    SQLite::Statement& q = *q_prepared;
+    Statement& q = *q_prepared;
     q.bind(1, app_id);
     q.bind(2, phone);
     if (q.executeStep()) previous = q.getColumn(0).getString();
@@ -43,7 +42,7 @@ std::optional<std::string> touch_phone(SQLite::Database& db, const std::string& 
   Prepared s_prepared(db,
                       "INSERT INTO app_phone_activity(app_id, phone, last_verified_at) VALUES(?, ?, ?) "
                       "ON CONFLICT(app_id, phone) DO UPDATE SET last_verified_at = excluded.last_verified_at");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, phone);
   s.bind(3, at);
@@ -51,7 +50,7 @@ std::optional<std::string> touch_phone(SQLite::Database& db, const std::string& 
   return previous;
 }
 
-void move_active_phone(SQLite::Database& db, ActiveScope scope, const std::string& scope_id,
+void move_active_phone(Connection& db, ActiveScope scope, const std::string& scope_id,
                        const std::optional<std::string>& previous, const std::string& at) {
   const std::string today = at.substr(0, 10);
   const std::optional<std::string> before = previous ? std::optional(previous->substr(0, 10)) : std::nullopt;
@@ -68,11 +67,11 @@ void move_active_phone(SQLite::Database& db, ActiveScope scope, const std::strin
   add(today, +1);
 }
 
-DayCounts totals(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id) {
+DayCounts totals(Connection& db, const std::string& developer_id, const std::optional<std::string>& app_id) {
   Prepared q_prepared(db,
                       "SELECT coalesce(sum(sent), 0), coalesce(sum(verified), 0), coalesce(sum(failed), 0) "
                       "FROM daily_stats WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2)");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.executeStep();
@@ -80,12 +79,12 @@ DayCounts totals(SQLite::Database& db, const std::string& developer_id, const st
                    static_cast<long long>(q.getColumn(1).getInt64()), static_cast<long long>(q.getColumn(2).getInt64())};
 }
 
-std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_id,
+std::vector<DayCounts> days(Connection& db, const std::string& developer_id,
                             const std::optional<std::string>& app_id, const std::string& first_day) {
   Prepared q_prepared(db,
                       "SELECT day, sum(sent), sum(verified), sum(failed) FROM daily_stats "
                       "WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2) AND day >= ?3 GROUP BY day ORDER BY day");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.bind(3, first_day);
@@ -98,10 +97,10 @@ std::vector<DayCounts> days(SQLite::Database& db, const std::string& developer_i
   return rows;
 }
 
-long long active_phones(SQLite::Database& db, ActiveScope scope, const std::string& scope_id, const std::string& since) {
+long long active_phones(Connection& db, ActiveScope scope, const std::string& scope_id, const std::string& since) {
   const std::string first_day = since.substr(0, 10);
   Prepared days_prepared(db, "SELECT coalesce(sum(phones), 0) FROM active_phone_days WHERE scope = ? AND scope_id = ? AND day > ?");
-  SQLite::Statement& days = *days_prepared;
+  Statement& days = *days_prepared;
   days.bind(1, active_scope_name(scope));
   days.bind(2, scope_id);
   days.bind(3, first_day);
@@ -113,16 +112,16 @@ long long active_phones(SQLite::Database& db, ActiveScope scope, const std::stri
                                    "AND last_verified_at < ?"
                                  : "SELECT count(*) FROM app_phone_activity WHERE app_id = ? AND last_verified_at >= ? "
                                    "AND last_verified_at < ?");
-  SQLite::Statement& edge = *edge_prepared;
+  Statement& edge = *edge_prepared;
   edge.bind(1, scope_id);
   edge.bind(2, since);
   edge.bind(3, first_day + "T24");
   return later_days + single(edge);
 }
 
-long long application_count(SQLite::Database& db, const std::string& developer_id) {
+long long application_count(Connection& db, const std::string& developer_id) {
   Prepared q_prepared(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   return single(q);
 }
@@ -131,7 +130,7 @@ long long application_count(SQLite::Database& db, const std::string& developer_i
 
 namespace logs {
 
-std::vector<EventRow> list(SQLite::Database& db, const std::string& developer_id,
+std::vector<EventRow> list(Connection& db, const std::string& developer_id,
                            const std::optional<std::string>& app_id, const std::optional<long long>& before_seq,
                            int limit) {
   // Two shapes so each uses its index: (developer_id, seq) or (app_id, seq).
@@ -139,7 +138,7 @@ std::vector<EventRow> list(SQLite::Database& db, const std::string& developer_id
                               (app_id ? " FROM events WHERE app_id = ?2 AND developer_id = ?1 AND seq < ?3"
                                       : " FROM events WHERE developer_id = ?1 AND (?2 IS NULL) AND seq < ?3") +
                               " ORDER BY seq DESC LIMIT ?4");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   q.bind(3, static_cast<int64_t>(before_seq.value_or(std::numeric_limits<int64_t>::max())));

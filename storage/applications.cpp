@@ -1,9 +1,8 @@
 #include "storage/applications.h"
 
-#include <SQLiteCpp/Statement.h>
 
-#include "storage/sql_util.h"
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
+#include "storage/sql.h"
 
 namespace storage {
 
@@ -16,7 +15,7 @@ constexpr char kSelect[] =
     "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'api' AND c.expires_at IS NULL) "
     "FROM applications a ";
 
-ApplicationRow read_row(SQLite::Statement& query) {
+ApplicationRow read_row(Statement& query) {
   return ApplicationRow{query.getColumn(0).getString(),  query.getColumn(1).getString(),
                         query.getColumn(2).getString(),  query.getColumn(3).getString(),
                         query.getColumn(4).getString(),  query.getColumn(5).getString(),
@@ -29,11 +28,11 @@ ApplicationRow read_row(SQLite::Statement& query) {
 
 namespace applications {
 
-void insert(SQLite::Database& db, const ApplicationRow& row) {
+void insert(Connection& db, const ApplicationRow& row) {
   Prepared statement_prepared(db,
                               "INSERT INTO applications(id, developer_id, project_id, name, environment, status, "
                               "client_id, created_at, updated_at, rotated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)");
-  SQLite::Statement& statement = *statement_prepared;
+  Statement& statement = *statement_prepared;
   statement.bind(1, row.id);
   statement.bind(2, row.developer_id);
   statement.bind(3, row.project_id);
@@ -46,30 +45,30 @@ void insert(SQLite::Database& db, const ApplicationRow& row) {
   statement.exec();
 }
 
-std::optional<ApplicationRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+std::optional<ApplicationRow> find(Connection& db, const std::string& developer_id, const std::string& id) {
   Prepared query_prepared(db, std::string(kSelect) + "WHERE a.developer_id = ? AND a.id = ?");
-  SQLite::Statement& query = *query_prepared;
+  Statement& query = *query_prepared;
   query.bind(1, developer_id);
   query.bind(2, id);
   if (!query.executeStep()) return std::nullopt;
   return read_row(query);
 }
 
-std::optional<ApplicationRow> find_any(SQLite::Database& db, const std::string& id) {
+std::optional<ApplicationRow> find_any(Connection& db, const std::string& id) {
   Prepared query_prepared(db, std::string(kSelect) + "WHERE a.id = ?");
-  SQLite::Statement& query = *query_prepared;
+  Statement& query = *query_prepared;
   query.bind(1, id);
   if (!query.executeStep()) return std::nullopt;
   return read_row(query);
 }
 
-std::vector<ApplicationRow> list(SQLite::Database& db, const std::string& developer_id,
+std::vector<ApplicationRow> list(Connection& db, const std::string& developer_id,
                                  const std::optional<std::string>& project_id,
                                  const std::optional<std::string>& before_id, int limit) {
   Prepared query_prepared(db, std::string(kSelect) +
                                   "WHERE a.developer_id = ? AND (? IS NULL OR a.project_id = ?) "
                                   "AND (? IS NULL OR a.id < ?) ORDER BY a.id DESC LIMIT ?");
-  SQLite::Statement& query = *query_prepared;
+  Statement& query = *query_prepared;
   query.bind(1, developer_id);
   if (project_id) {
     query.bind(2, *project_id);
@@ -85,19 +84,19 @@ std::vector<ApplicationRow> list(SQLite::Database& db, const std::string& develo
   return rows;
 }
 
-int count(SQLite::Database& db, const std::string& developer_id) {
+int count(Connection& db, const std::string& developer_id) {
   Prepared query_prepared(db, "SELECT count(*) FROM applications WHERE developer_id = ?");
-  SQLite::Statement& query = *query_prepared;
+  Statement& query = *query_prepared;
   query.bind(1, developer_id);
   query.executeStep();
   return query.getColumn(0).getInt();
 }
 
-void update(SQLite::Database& db, const ApplicationRow& row) {
+void update(Connection& db, const ApplicationRow& row) {
   Prepared statement_prepared(db,
                               "UPDATE applications SET project_id = ?, name = ?, status = ?, updated_at = ?, "
                               "rotated_at = ? WHERE developer_id = ? AND id = ?");
-  SQLite::Statement& statement = *statement_prepared;
+  Statement& statement = *statement_prepared;
   statement.bind(1, row.project_id);
   statement.bind(2, row.name);
   statement.bind(3, row.status);
@@ -112,9 +111,9 @@ void update(SQLite::Database& db, const ApplicationRow& row) {
   statement.exec();
 }
 
-void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+void remove(Connection& db, const std::string& developer_id, const std::string& id) {
   Prepared statement_prepared(db, "DELETE FROM applications WHERE developer_id = ? AND id = ?");
-  SQLite::Statement& statement = *statement_prepared;
+  Statement& statement = *statement_prepared;
   statement.bind(1, developer_id);
   statement.bind(2, id);
   statement.exec();
@@ -124,11 +123,11 @@ void remove(SQLite::Database& db, const std::string& developer_id, const std::st
 
 namespace credentials {
 
-void insert(SQLite::Database& db, const CredentialRow& row) {
+void insert(Connection& db, const CredentialRow& row) {
   Prepared statement_prepared(db,
                               "INSERT INTO app_credentials(app_id, type, lookup_hash, verifier, ciphertext, preview, "
                               "created_at, expires_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& statement = *statement_prepared;
+  Statement& statement = *statement_prepared;
   statement.bind(1, row.app_id);
   statement.bind(2, row.type);
   bind_blob(statement, 3, row.lookup_hash);
@@ -144,24 +143,24 @@ void insert(SQLite::Database& db, const CredentialRow& row) {
   statement.exec();
 }
 
-std::optional<ApiKeyMatch> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now) {
+std::optional<ApiKeyMatch> app_for_api_key(Connection& db, const std::string& lookup_hash, const std::string& now) {
   Prepared query_prepared(db,
                           "SELECT app_id, expires_at FROM app_credentials WHERE lookup_hash = ? AND type = 'api' "
                           "AND (expires_at IS NULL OR expires_at > ?)");
-  SQLite::Statement& query = *query_prepared;
+  Statement& query = *query_prepared;
   query.bind(1, lookup_hash.data(), static_cast<int>(lookup_hash.size()));
   query.bind(2, now);
   if (!query.executeStep()) return std::nullopt;
   return ApiKeyMatch{query.getColumn(0).getString(), text_or_null(query.getColumn(1))};
 }
 
-std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id, const std::string& type,
+std::vector<CredentialRow> live(Connection& db, const std::string& app_id, const std::string& type,
                                 const std::string& now) {
   Prepared query_prepared(db,
                           "SELECT lookup_hash, verifier, ciphertext, preview, created_at, expires_at FROM app_credentials "
                           "WHERE app_id = ? AND type = ? AND (expires_at IS NULL OR expires_at > ?) "
                           "ORDER BY expires_at IS NOT NULL, id DESC");
-  SQLite::Statement& query = *query_prepared;
+  Statement& query = *query_prepared;
   query.bind(1, app_id);
   query.bind(2, type);
   query.bind(3, now);
@@ -174,28 +173,28 @@ std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id,
   return rows;
 }
 
-void retire_current(SQLite::Database& db, const std::string& app_id, const std::string& type,
+void retire_current(Connection& db, const std::string& app_id, const std::string& type,
                     const std::optional<std::string>& expires_at) {
   if (expires_at) {
     Prepared statement_prepared(
         db, "UPDATE app_credentials SET expires_at = ? WHERE app_id = ? AND type = ? AND expires_at IS NULL");
-    SQLite::Statement& statement = *statement_prepared;
+    Statement& statement = *statement_prepared;
     statement.bind(1, *expires_at);
     statement.bind(2, app_id);
     statement.bind(3, type);
     statement.exec();
   } else {
     Prepared statement_prepared(db, "DELETE FROM app_credentials WHERE app_id = ? AND type = ? AND expires_at IS NULL");
-    SQLite::Statement& statement = *statement_prepared;
+    Statement& statement = *statement_prepared;
     statement.bind(1, app_id);
     statement.bind(2, type);
     statement.exec();
   }
 }
 
-void delete_expired(SQLite::Database& db, const std::string& app_id, const std::string& now) {
+void delete_expired(Connection& db, const std::string& app_id, const std::string& now) {
   Prepared statement_prepared(db, "DELETE FROM app_credentials WHERE app_id = ? AND expires_at <= ?");
-  SQLite::Statement& statement = *statement_prepared;
+  Statement& statement = *statement_prepared;
   statement.bind(1, app_id);
   statement.bind(2, now);
   statement.exec();

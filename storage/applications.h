@@ -3,7 +3,8 @@
 // tenant. Functions run on the caller's connection; not thread-safe by themselves.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "storage/sql.h"
+
 
 #include <optional>
 #include <string>
@@ -40,35 +41,35 @@ struct CredentialRow {
 
 namespace applications {
 
-void insert(SQLite::Database& db, const ApplicationRow& row);
-std::optional<ApplicationRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id);
-std::optional<ApplicationRow> find_any(SQLite::Database& db, const std::string& id);
-std::vector<ApplicationRow> list(SQLite::Database& db, const std::string& developer_id,
+void insert(Connection& db, const ApplicationRow& row);
+std::optional<ApplicationRow> find(Connection& db, const std::string& developer_id, const std::string& id);
+std::optional<ApplicationRow> find_any(Connection& db, const std::string& id);
+std::vector<ApplicationRow> list(Connection& db, const std::string& developer_id,
                                  const std::optional<std::string>& project_id,
                                  const std::optional<std::string>& before_id, int limit);
-int count(SQLite::Database& db, const std::string& developer_id);
-void update(SQLite::Database& db, const ApplicationRow& row);
-void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id);
+int count(Connection& db, const std::string& developer_id);
+void update(Connection& db, const ApplicationRow& row);
+void remove(Connection& db, const std::string& developer_id, const std::string& id);
 
 }  // namespace applications
 
 namespace credentials {
 
-void insert(SQLite::Database& db, const CredentialRow& row);
+void insert(Connection& db, const CredentialRow& row);
 // The application whose live API key has this hash (current, or rotated out and still in
 // grace), and when that key stops working (nullopt: it is the current key).
 struct ApiKeyMatch {
   std::string app_id;
   std::optional<std::string> expires_at;
 };
-std::optional<ApiKeyMatch> app_for_api_key(SQLite::Database& db, const std::string& lookup_hash, const std::string& now);
+std::optional<ApiKeyMatch> app_for_api_key(Connection& db, const std::string& lookup_hash, const std::string& now);
 // Live credentials of one type: the current one first, then those still in grace.
-std::vector<CredentialRow> live(SQLite::Database& db, const std::string& app_id, const std::string& type,
+std::vector<CredentialRow> live(Connection& db, const std::string& app_id, const std::string& type,
                                 const std::string& now);
 // Ends the current credential of `type`: kept until `expires_at`, or deleted when nullopt.
-void retire_current(SQLite::Database& db, const std::string& app_id, const std::string& type,
+void retire_current(Connection& db, const std::string& app_id, const std::string& type,
                     const std::optional<std::string>& expires_at);
-void delete_expired(SQLite::Database& db, const std::string& app_id, const std::string& now);
+void delete_expired(Connection& db, const std::string& app_id, const std::string& now);
 
 }  // namespace credentials
 

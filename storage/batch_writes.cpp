@@ -1,11 +1,10 @@
 #include "storage/batch_writes.h"
 
-#include <SQLiteCpp/Statement.h>
 
 #include <iterator>
 
-#include "storage/sql_util.h"
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
+#include "storage/sql.h"
 
 namespace storage {
 
@@ -22,7 +21,7 @@ std::string event_insert_sql(std::size_t rows) {
   return sql;
 }
 
-void bind_event(SQLite::Statement& s, int first, const EventRow& row) {
+void bind_event(Statement& s, int first, const EventRow& row) {
   s.bind(first, row.id);
   s.bind(first + 1, row.type);
   s.bind(first + 2, row.developer_id);
@@ -64,7 +63,7 @@ void BatchWrites::absorb(BatchWrites&& job) {
   job.events_.clear();
 }
 
-void BatchWrites::flush(SQLite::Database& db) {
+void BatchWrites::flush(Connection& db) {
   insert_events(db, events_);
   for (const auto& [key, stats] : stats_) {
     upsert_daily_stats(db, std::get<0>(key), stats.developer_id, std::get<1>(key), stats.sent, stats.verified,
@@ -90,13 +89,13 @@ PendingWritesScope::PendingWritesScope(BatchWrites* writes) : previous_(current_
 
 PendingWritesScope::~PendingWritesScope() { current_writes = previous_; }
 
-void upsert_daily_stats(SQLite::Database& db, const std::string& app_id, const std::string& developer_id,
+void upsert_daily_stats(Connection& db, const std::string& app_id, const std::string& developer_id,
                         const std::string& day, long long sent, long long verified, long long failed) {
   Prepared s_prepared(db,
                       "INSERT INTO daily_stats(app_id, developer_id, day, sent, verified, failed) VALUES(?, ?, ?, ?, ?, ?) "
                       "ON CONFLICT(app_id, day) DO UPDATE SET sent = sent + excluded.sent, "
                       "verified = verified + excluded.verified, failed = failed + excluded.failed");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, developer_id);
   s.bind(3, day);
@@ -106,12 +105,12 @@ void upsert_daily_stats(SQLite::Database& db, const std::string& app_id, const s
   s.exec();
 }
 
-void upsert_active_phones(SQLite::Database& db, ActiveScope scope, const std::string& scope_id, const std::string& day,
+void upsert_active_phones(Connection& db, ActiveScope scope, const std::string& scope_id, const std::string& day,
                           long long delta) {
   Prepared s_prepared(db,
                       "INSERT INTO active_phone_days(scope, scope_id, day, phones) VALUES(?, ?, ?, ?) "
                       "ON CONFLICT(scope, scope_id, day) DO UPDATE SET phones = phones + excluded.phones");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, active_scope_name(scope));
   s.bind(2, scope_id);
   s.bind(3, day);
@@ -119,7 +118,7 @@ void upsert_active_phones(SQLite::Database& db, ActiveScope scope, const std::st
   s.exec();
 }
 
-void insert_events(SQLite::Database& db, const std::vector<EventRow>& rows) {
+void insert_events(Connection& db, const std::vector<EventRow>& rows) {
   // Three statement shapes, each prepared once per connection, cover any count.
   static const std::string sql[] = {event_insert_sql(16), event_insert_sql(4), event_insert_sql(1)};
   static constexpr std::size_t chunk[] = {16, 4, 1};
@@ -127,7 +126,7 @@ void insert_events(SQLite::Database& db, const std::vector<EventRow>& rows) {
   for (int shape = 0; shape < 3; ++shape) {
     for (; rows.size() - next >= chunk[shape]; next += chunk[shape]) {
       Prepared s_prepared(db, sql[shape]);
-      SQLite::Statement& s = *s_prepared;
+      Statement& s = *s_prepared;
       for (std::size_t i = 0; i < chunk[shape]; ++i) bind_event(s, static_cast<int>(i) * kEventColumns + 1, rows[next + i]);
       s.exec();
     }

@@ -11,7 +11,8 @@
 // on reader connections, after the commit).
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "storage/sql.h"
+
 
 #include <map>
 #include <string>
@@ -40,7 +41,7 @@ class BatchWrites {
   // Takes over a finished job's writes (events keep their order: this batch's, then the job's).
   void absorb(BatchWrites&& job);
   // Writes everything gathered and forgets it.
-  void flush(SQLite::Database& db);
+  void flush(Connection& db);
 
  private:
   struct Stats {
@@ -68,10 +69,10 @@ class PendingWritesScope {
 };
 
 // The statements behind BatchWrites, also used directly when there is no batch.
-void upsert_daily_stats(SQLite::Database& db, const std::string& app_id, const std::string& developer_id,
+void upsert_daily_stats(Connection& db, const std::string& app_id, const std::string& developer_id,
                         const std::string& day, long long sent, long long verified, long long failed);
-void upsert_active_phones(SQLite::Database& db, ActiveScope scope, const std::string& scope_id, const std::string& day,
+void upsert_active_phones(Connection& db, ActiveScope scope, const std::string& scope_id, const std::string& day,
                           long long delta);
-void insert_events(SQLite::Database& db, const std::vector<EventRow>& rows);
+void insert_events(Connection& db, const std::vector<EventRow>& rows);
 
 }  // namespace storage

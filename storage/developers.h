@@ -2,7 +2,8 @@
 // of the caller's transaction (Database::read / Database::write); not thread-safe by themselves.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "storage/sql.h"
+
 
 #include <optional>
 #include <string>
@@ -28,23 +29,23 @@ struct DeveloperRow {
 namespace developers {
 
 // Returns false when the email, virtual number or Firebase uid is already taken.
-bool insert(SQLite::Database& db, const DeveloperRow& row);
-std::optional<DeveloperRow> find_by_id(SQLite::Database& db, const std::string& id);
-std::optional<DeveloperRow> find_by_email_key(SQLite::Database& db, const std::string& email_key);
-std::optional<DeveloperRow> find_by_firebase_uid(SQLite::Database& db, const std::string& uid);
+bool insert(Connection& db, const DeveloperRow& row);
+std::optional<DeveloperRow> find_by_id(Connection& db, const std::string& id);
+std::optional<DeveloperRow> find_by_email_key(Connection& db, const std::string& email_key);
+std::optional<DeveloperRow> find_by_firebase_uid(Connection& db, const std::string& uid);
 // Every developer, oldest first.
-std::vector<DeveloperRow> list(SQLite::Database& db);
-bool virtual_phone_taken(SQLite::Database& db, const std::string& phone);
-void update_profile(SQLite::Database& db, const std::string& id, const std::string& name, const std::string& company,
+std::vector<DeveloperRow> list(Connection& db);
+bool virtual_phone_taken(Connection& db, const std::string& phone);
+void update_profile(Connection& db, const std::string& id, const std::string& name, const std::string& company,
                     const std::string& updated_at);
-void set_plan(SQLite::Database& db, const std::string& id, const std::string& plan, const std::string& updated_at);
-void set_password_hash(SQLite::Database& db, const std::string& id, const std::string& password_hash,
+void set_plan(Connection& db, const std::string& id, const std::string& plan, const std::string& updated_at);
+void set_password_hash(Connection& db, const std::string& id, const std::string& password_hash,
                        const std::string& updated_at);
 // nullopt enables the account again.
-void set_disabled_at(SQLite::Database& db, const std::string& id, const std::optional<std::string>& disabled_at,
+void set_disabled_at(Connection& db, const std::string& id, const std::optional<std::string>& disabled_at,
                      const std::string& updated_at);
-void link_firebase(SQLite::Database& db, const std::string& id, const std::string& uid, const std::string& updated_at);
-void remove(SQLite::Database& db, const std::string& id);
+void link_firebase(Connection& db, const std::string& id, const std::string& uid, const std::string& updated_at);
+void remove(Connection& db, const std::string& id);
 
 }  // namespace developers
 
@@ -60,13 +61,13 @@ struct RefreshTokenRow {
 
 namespace refresh_tokens {
 
-void insert(SQLite::Database& db, const RefreshTokenRow& row);
-std::optional<RefreshTokenRow> find(SQLite::Database& db, const std::string& token_hash);
+void insert(Connection& db, const RefreshTokenRow& row);
+std::optional<RefreshTokenRow> find(Connection& db, const std::string& token_hash);
 // Marks an unused token used; false if it was already used (a concurrent rotation won).
-bool mark_used(SQLite::Database& db, const std::string& token_hash, const std::string& used_at);
-void revoke_family(SQLite::Database& db, const std::string& family_id, const std::string& used_at);
+bool mark_used(Connection& db, const std::string& token_hash, const std::string& used_at);
+void revoke_family(Connection& db, const std::string& family_id, const std::string& used_at);
 // Marks every unused refresh token of the developer used (all sessions end); returns how many.
-int revoke_developer(SQLite::Database& db, const std::string& developer_id, const std::string& used_at);
+int revoke_developer(Connection& db, const std::string& developer_id, const std::string& used_at);
 
 }  // namespace refresh_tokens
 

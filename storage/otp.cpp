@@ -1,10 +1,9 @@
 #include "storage/otp.h"
 
-#include <SQLiteCpp/Statement.h>
 
 #include "storage/batch_writes.h"
-#include "storage/sql_util.h"
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
+#include "storage/sql.h"
 
 namespace storage {
 
@@ -14,7 +13,7 @@ constexpr char kOtpColumns[] =
     "id, app_id, developer_id, phone, status, failure_reason, code_hash, attempts, delivery_status, created_at, "
     "expires_at, verified_at, updated_at";
 
-OtpRow read_otp(SQLite::Statement& q) {
+OtpRow read_otp(Statement& q) {
   return OtpRow{q.getColumn(0).getString(),  q.getColumn(1).getString(),  q.getColumn(2).getString(),
                 q.getColumn(3).getString(),  q.getColumn(4).getString(),  text_or_null(q.getColumn(5)),
                 blob_or_null(q.getColumn(6)), q.getColumn(7).getInt(),     q.getColumn(8).getString(),
@@ -26,10 +25,10 @@ OtpRow read_otp(SQLite::Statement& q) {
 
 namespace otp {
 
-void insert(SQLite::Database& db, const OtpRow& row) {
+void insert(Connection& db, const OtpRow& row) {
   Prepared s_prepared(db, std::string("INSERT INTO otp_requests(") + kOtpColumns +
                               ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.app_id);
   s.bind(3, row.developer_id);
@@ -46,15 +45,15 @@ void insert(SQLite::Database& db, const OtpRow& row) {
   s.exec();
 }
 
-std::optional<OtpRow> find(SQLite::Database& db, const std::string& id) {
+std::optional<OtpRow> find(Connection& db, const std::string& id) {
   Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns + " FROM otp_requests WHERE id = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return read_otp(q);
 }
 
-std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, const OtpFilter& filter) {
+std::vector<OtpRow> list(Connection& db, const std::string& developer_id, const OtpFilter& filter) {
   // The status a client sees: pending past its TTL reads as expired.
   std::string sql = std::string("SELECT ") + kOtpColumns +
                     " FROM otp_requests WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2)"
@@ -68,7 +67,7 @@ std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, 
   }
   sql += " ORDER BY id DESC LIMIT ?6";
   Prepared q_prepared(db, sql);
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, filter.app_id);
   bind_text(q, 3, filter.before_id);
@@ -80,10 +79,10 @@ std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, 
   return rows;
 }
 
-std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
+std::vector<OtpRow> pending(Connection& db, const std::string& app_id, const std::string& phone) {
   Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns +
                               " FROM otp_requests WHERE app_id = ? AND phone = ? AND status = 'pending'");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, app_id);
   q.bind(2, phone);
   std::vector<OtpRow> rows;
@@ -91,12 +90,12 @@ std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, con
   return rows;
 }
 
-std::vector<OtpRow> pending_expired(SQLite::Database& db, const std::string& now, int limit) {
+std::vector<OtpRow> pending_expired(Connection& db, const std::string& now, int limit) {
   // Walks the partial index of pending requests, which holds only the live ones.
-  Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns +
-                              " FROM otp_requests INDEXED BY otp_requests_pending WHERE status = 'pending' AND "
-                              "expires_at <= ? LIMIT ?");
-  SQLite::Statement& q = *q_prepared;
+  const char* indexed = db.engine() == Engine::kSqlite ? " INDEXED BY otp_requests_pending" : "";
+  Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns + " FROM otp_requests" + indexed +
+                              " WHERE status = 'pending' AND expires_at <= ? LIMIT ?");
+  Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, limit);
   std::vector<OtpRow> rows;
@@ -104,11 +103,11 @@ std::vector<OtpRow> pending_expired(SQLite::Database& db, const std::string& now
   return rows;
 }
 
-void update(SQLite::Database& db, const OtpRow& row) {
+void update(Connection& db, const OtpRow& row) {
   Prepared s_prepared(db,
                       "UPDATE otp_requests SET status = ?, failure_reason = ?, code_hash = ?, attempts = ?, "
                       "delivery_status = ?, verified_at = ?, updated_at = ? WHERE id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.status);
   bind_text(s, 2, row.failure_reason);
   bind_blob(s, 3, row.code_hash);
@@ -120,9 +119,9 @@ void update(SQLite::Database& db, const OtpRow& row) {
   s.exec();
 }
 
-void set_delivery_status(SQLite::Database& db, const std::string& id, const std::string& delivery_status) {
+void set_delivery_status(Connection& db, const std::string& id, const std::string& delivery_status) {
   Prepared s_prepared(db, "UPDATE otp_requests SET delivery_status = ? WHERE id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, delivery_status);
   s.bind(2, id);
   s.exec();
@@ -132,21 +131,21 @@ void set_delivery_status(SQLite::Database& db, const std::string& id, const std:
 
 namespace phone_failures {
 
-std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
+std::optional<PhoneFailures> get(Connection& db, const std::string& app_id, const std::string& phone) {
   Prepared q_prepared(db, "SELECT consecutive_failures, locked_until FROM phone_failures WHERE app_id = ? AND phone = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, app_id);
   q.bind(2, phone);
   if (!q.executeStep()) return std::nullopt;
   return PhoneFailures{q.getColumn(0).getInt(), text_or_null(q.getColumn(1))};
 }
 
-void put(SQLite::Database& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value) {
+void put(Connection& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value) {
   Prepared s_prepared(db,
                       "INSERT INTO phone_failures(app_id, phone, consecutive_failures, locked_until) VALUES(?, ?, ?, ?) "
                       "ON CONFLICT(app_id, phone) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, "
                       "locked_until = excluded.locked_until");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, phone);
   s.bind(3, value.consecutive);
@@ -154,7 +153,7 @@ void put(SQLite::Database& db, const std::string& app_id, const std::string& pho
   s.exec();
 }
 
-void clear(SQLite::Database& db, const std::string& app_id, const std::string& phone) {
+void clear(Connection& db, const std::string& app_id, const std::string& phone) {
   exec_update(db, "DELETE FROM phone_failures WHERE app_id = ? AND phone = ?", {app_id, phone});
 }
 
@@ -168,11 +167,11 @@ constexpr char kColumns[] =
     "last_error, created_at";
 }
 
-void insert(SQLite::Database& db, const SmsJobRow& row) {
+void insert(Connection& db, const SmsJobRow& row) {
   Prepared s_prepared(db,
                       "INSERT INTO sms_jobs(request_id, app_id, app_name, phone, driver, message_box, code_box, status, "
                       "attempts, next_attempt_at, last_error, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.request_id);
   s.bind(2, row.app_id);
   s.bind(3, row.app_name);
@@ -188,11 +187,11 @@ void insert(SQLite::Database& db, const SmsJobRow& row) {
   s.exec();
 }
 
-std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int limit) {
+std::vector<SmsJobRow> due(Connection& db, const std::string& now, int limit) {
   Prepared q_prepared(db, std::string("SELECT ") + kColumns +
                               " FROM sms_jobs WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at "
                               "LIMIT ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, limit);
   std::vector<SmsJobRow> rows;
@@ -206,11 +205,11 @@ std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int lim
   return rows;
 }
 
-void update(SQLite::Database& db, const SmsJobRow& row) {
+void update(Connection& db, const SmsJobRow& row) {
   Prepared s_prepared(db,
                       "UPDATE sms_jobs SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
                       "message_box = ?, code_box = ? WHERE id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.status);
   s.bind(2, row.attempts);
   s.bind(3, row.next_attempt_at);
@@ -221,13 +220,13 @@ void update(SQLite::Database& db, const SmsJobRow& row) {
   s.exec();
 }
 
-void erase_message(SQLite::Database& db, const std::string& request_id) {
+void erase_message(Connection& db, const std::string& request_id) {
   Prepared s_prepared(db,
                       "UPDATE sms_jobs SET message_box = NULL, code_box = NULL, "
                       "status = CASE status WHEN 'queued' THEN 'failed' ELSE status END, "
                       "last_error = CASE status WHEN 'queued' THEN 'the code is no longer pending' ELSE last_error END "
                       "WHERE request_id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, request_id);
   s.exec();
 }
@@ -236,11 +235,11 @@ void erase_message(SQLite::Database& db, const std::string& request_id) {
 
 namespace inbox {
 
-void insert(SQLite::Database& db, const InboxRow& row) {
+void insert(Connection& db, const InboxRow& row) {
   Prepared s_prepared(db,
                       "INSERT INTO inbox_messages(id, request_id, app_id, developer_id, phone, message_box, created_at) "
                       "VALUES(?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.request_id);
   s.bind(3, row.app_id);
@@ -251,7 +250,7 @@ void insert(SQLite::Database& db, const InboxRow& row) {
   s.exec();
 }
 
-std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id,
+std::vector<InboxRow> list(Connection& db, const std::string& developer_id, const std::optional<std::string>& app_id,
                            const std::optional<std::string>& phone, const std::optional<std::string>& before_id,
                            int limit) {
   Prepared q_prepared(db,
@@ -260,7 +259,7 @@ std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id
                       "LEFT JOIN otp_requests r ON r.id = m.request_id "
                       "WHERE m.developer_id = ?1 AND (?2 IS NULL OR m.app_id = ?2) AND (?3 IS NULL OR m.phone = ?3) "
                       "AND (?4 IS NULL OR m.id < ?4) ORDER BY m.id DESC LIMIT ?5");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   bind_text(q, 3, phone);
@@ -275,9 +274,9 @@ std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id
   return rows;
 }
 
-void erase_text(SQLite::Database& db, const std::string& request_id) {
+void erase_text(Connection& db, const std::string& request_id) {
   Prepared s_prepared(db, "UPDATE inbox_messages SET message_box = NULL WHERE request_id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, request_id);
   s.exec();
 }
@@ -289,25 +288,25 @@ namespace identities {
 namespace {
 constexpr char kColumns[] =
     "developer_id, phone, id, created_at, last_verified_at, verification_count, last_application_id";
-IdentityRow read_identity(SQLite::Statement& q) {
+IdentityRow read_identity(Statement& q) {
   return IdentityRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
                      q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt(),
                      q.getColumn(6).getString()};
 }
 }  // namespace
 
-std::optional<IdentityRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& phone) {
+std::optional<IdentityRow> find(Connection& db, const std::string& developer_id, const std::string& phone) {
   Prepared q_prepared(db, std::string("SELECT ") + kColumns + " FROM identities WHERE developer_id = ? AND phone = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   q.bind(2, phone);
   if (!q.executeStep()) return std::nullopt;
   return read_identity(q);
 }
 
-void insert(SQLite::Database& db, const IdentityRow& row) {
+void insert(Connection& db, const IdentityRow& row) {
   Prepared s_prepared(db, std::string("INSERT INTO identities(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.developer_id);
   s.bind(2, row.phone);
   s.bind(3, row.id);
@@ -318,11 +317,11 @@ void insert(SQLite::Database& db, const IdentityRow& row) {
   s.exec();
 }
 
-void update(SQLite::Database& db, const IdentityRow& row) {
+void update(Connection& db, const IdentityRow& row) {
   Prepared s_prepared(db,
                       "UPDATE identities SET last_verified_at = ?, verification_count = ?, last_application_id = ? "
                       "WHERE developer_id = ? AND phone = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.last_verified_at);
   s.bind(2, row.verification_count);
   s.bind(3, row.last_application_id);
@@ -331,12 +330,12 @@ void update(SQLite::Database& db, const IdentityRow& row) {
   s.exec();
 }
 
-std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer_id,
+std::vector<IdentityRow> list(Connection& db, const std::string& developer_id,
                               const std::optional<std::string>& before_id, int limit) {
   Prepared q_prepared(db, std::string("SELECT ") + kColumns +
                               " FROM identities WHERE developer_id = ?1 AND (?2 IS NULL OR id < ?2) "
                               "ORDER BY id DESC LIMIT ?3");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, before_id);
   q.bind(3, limit);
@@ -349,14 +348,14 @@ std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer
 
 namespace events {
 
-EventRow read_row(SQLite::Statement& q) {
+EventRow read_row(Statement& q) {
   return EventRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(),
                   q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString(),
                   text_or_null(q.getColumn(5)), text_or_null(q.getColumn(6)), text_or_null(q.getColumn(7)),
                   q.getColumn(8).getString(), q.getColumn(9).getString()};
 }
 
-void insert(SQLite::Database& db, EventRow row) {
+void insert(Connection& db, EventRow row) {
   if (BatchWrites* batch = pending_writes()) {
     batch->add_event(std::move(row));
   } else {
@@ -368,7 +367,12 @@ void insert(SQLite::Database& db, EventRow row) {
 
 namespace retention {
 
-int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
+namespace {
+// The engine's name for a row's physical address.
+std::string row_id(Connection& db) { return db.engine() == Engine::kSqlite ? "rowid" : "ctid"; }
+}  // namespace
+
+int purge(Connection& db, const std::string& cutoff, int batch) {
   int removed = 0;
   // The hot history tables have no created_at index (each cost a B-tree insert per row on the
   // OTP path): their keys grow with time (UUIDv7 ids, event seq), so the oldest rows come
@@ -378,15 +382,16 @@ int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
     Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE " + key + " IN (SELECT " + key +
                                 " FROM (SELECT " + key + ", created_at FROM " + table + " ORDER BY " + key +
                                 " LIMIT ?2) WHERE created_at < ?1)");
-    SQLite::Statement& s = *s_prepared;
+    Statement& s = *s_prepared;
     s.bind(1, cutoff);
     s.bind(2, batch);
     removed += s.exec();
   }
+  const std::string rowid = row_id(db);
   for (const char* table : {"sms_jobs", "webhook_deliveries"}) {
-    Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
-                                " WHERE created_at < ? LIMIT ?)");
-    SQLite::Statement& s = *s_prepared;
+    Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE " + rowid + " IN (SELECT " + rowid +
+                                " FROM " + table + " WHERE created_at < ? LIMIT ?)");
+    Statement& s = *s_prepared;
     s.bind(1, cutoff);
     s.bind(2, batch);
     removed += s.exec();
@@ -394,10 +399,10 @@ int purge(SQLite::Database& db, const std::string& cutoff, int batch) {
   return removed;
 }
 
-int purge_stale_state(SQLite::Database& db, const std::string& now, int batch) {
-  Prepared tokens(db,
-                  "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ? "
-                  "LIMIT ?)");
+int purge_stale_state(Connection& db, const std::string& now, int batch) {
+  const std::string rowid = row_id(db);
+  Prepared tokens(db, "DELETE FROM refresh_tokens WHERE " + rowid + " IN (SELECT " + rowid +
+                          " FROM refresh_tokens WHERE expires_at < ? LIMIT ?)");
   (*tokens).bind(1, now);
   (*tokens).bind(2, batch);
   int removed = (*tokens).exec();

@@ -3,8 +3,8 @@
 // Database::read / Database::write); not thread-safe by themselves.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
+#include "storage/sql.h"
+
 
 #include <optional>
 #include <string>
@@ -38,15 +38,15 @@ struct OtpFilter {
 
 namespace otp {
 
-void insert(SQLite::Database& db, const OtpRow& row);
-std::optional<OtpRow> find(SQLite::Database& db, const std::string& id);
-std::vector<OtpRow> list(SQLite::Database& db, const std::string& developer_id, const OtpFilter& filter);
-std::vector<OtpRow> pending(SQLite::Database& db, const std::string& app_id, const std::string& phone);
+void insert(Connection& db, const OtpRow& row);
+std::optional<OtpRow> find(Connection& db, const std::string& id);
+std::vector<OtpRow> list(Connection& db, const std::string& developer_id, const OtpFilter& filter);
+std::vector<OtpRow> pending(Connection& db, const std::string& app_id, const std::string& phone);
 // Up to `limit` pending requests whose TTL ended at or before `now` (for the expiry sweep).
-std::vector<OtpRow> pending_expired(SQLite::Database& db, const std::string& now, int limit);
+std::vector<OtpRow> pending_expired(Connection& db, const std::string& now, int limit);
 // Writes status, failure_reason, code_hash, attempts, delivery_status, verified_at, updated_at.
-void update(SQLite::Database& db, const OtpRow& row);
-void set_delivery_status(SQLite::Database& db, const std::string& id, const std::string& delivery_status);
+void update(Connection& db, const OtpRow& row);
+void set_delivery_status(Connection& db, const std::string& id, const std::string& delivery_status);
 
 }  // namespace otp
 
@@ -57,11 +57,11 @@ struct PhoneFailures {
 
 namespace phone_failures {
 
-std::optional<PhoneFailures> get(SQLite::Database& db, const std::string& app_id, const std::string& phone);
-void put(SQLite::Database& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value);
+std::optional<PhoneFailures> get(Connection& db, const std::string& app_id, const std::string& phone);
+void put(Connection& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value);
 
 // Back to no failures: the row goes (a phone without a row has none).
-void clear(SQLite::Database& db, const std::string& app_id, const std::string& phone);
+void clear(Connection& db, const std::string& app_id, const std::string& phone);
 }  // namespace phone_failures
 
 struct SmsJobRow {
@@ -82,11 +82,11 @@ struct SmsJobRow {
 
 namespace sms_jobs {
 
-void insert(SQLite::Database& db, const SmsJobRow& row);
-std::vector<SmsJobRow> due(SQLite::Database& db, const std::string& now, int limit);
+void insert(Connection& db, const SmsJobRow& row);
+std::vector<SmsJobRow> due(Connection& db, const std::string& now, int limit);
 // Writes status, attempts, next_attempt_at, last_error and the boxes.
-void update(SQLite::Database& db, const SmsJobRow& row);
-void erase_message(SQLite::Database& db, const std::string& request_id);
+void update(Connection& db, const SmsJobRow& row);
+void erase_message(Connection& db, const std::string& request_id);
 
 }  // namespace sms_jobs
 
@@ -105,11 +105,11 @@ struct InboxRow {
 
 namespace inbox {
 
-void insert(SQLite::Database& db, const InboxRow& row);
-std::vector<InboxRow> list(SQLite::Database& db, const std::string& developer_id, const std::optional<std::string>& app_id,
+void insert(Connection& db, const InboxRow& row);
+std::vector<InboxRow> list(Connection& db, const std::string& developer_id, const std::optional<std::string>& app_id,
                            const std::optional<std::string>& phone, const std::optional<std::string>& before_id,
                            int limit);
-void erase_text(SQLite::Database& db, const std::string& request_id);
+void erase_text(Connection& db, const std::string& request_id);
 
 }  // namespace inbox
 
@@ -125,10 +125,10 @@ struct IdentityRow {
 
 namespace identities {
 
-std::optional<IdentityRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& phone);
-void insert(SQLite::Database& db, const IdentityRow& row);
-void update(SQLite::Database& db, const IdentityRow& row);
-std::vector<IdentityRow> list(SQLite::Database& db, const std::string& developer_id,
+std::optional<IdentityRow> find(Connection& db, const std::string& developer_id, const std::string& phone);
+void insert(Connection& db, const IdentityRow& row);
+void update(Connection& db, const IdentityRow& row);
+std::vector<IdentityRow> list(Connection& db, const std::string& developer_id,
                               const std::optional<std::string>& before_id, int limit);
 
 }  // namespace identities
@@ -150,22 +150,22 @@ namespace events {
 
 // The columns read_row() expects, in order, for SELECTs on the events table.
 inline constexpr char kColumns[] = "seq, id, type, developer_id, app_id, request_id, phone, status, payload, created_at";
-EventRow read_row(SQLite::Statement& query);
+EventRow read_row(Statement& query);
 
 // Appends an event; inside a write job, with the batch's other events just before COMMIT (so
 // the job cannot read it back, and its seq is not known yet).
-void insert(SQLite::Database& db, EventRow row);
+void insert(Connection& db, EventRow row);
 
 }  // namespace events
 
 namespace retention {
 
 // Deletes up to `batch` rows older than `cutoff` from each history table; returns how many.
-int purge(SQLite::Database& db, const std::string& cutoff, int batch);
+int purge(Connection& db, const std::string& cutoff, int batch);
 // Deletes up to `batch` refresh tokens past their expiry (used, revoked or not: none can sign
 // in any more) and `phone_failures` rows that are not locked at `now` and whose phone has no
 // OTP request left (retention removed its history); returns how many.
-int purge_stale_state(SQLite::Database& db, const std::string& now, int batch);
+int purge_stale_state(Connection& db, const std::string& now, int batch);
 
 }  // namespace retention
 

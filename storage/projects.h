@@ -2,7 +2,8 @@
 // does not exist here. Functions run on the caller's connection; not thread-safe by themselves.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "storage/sql.h"
+
 
 #include <optional>
 #include <string>
@@ -22,14 +23,14 @@ struct ProjectRow {
 
 namespace projects {
 
-void insert(SQLite::Database& db, const ProjectRow& row);
-std::optional<ProjectRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id);
+void insert(Connection& db, const ProjectRow& row);
+std::optional<ProjectRow> find(Connection& db, const std::string& developer_id, const std::string& id);
 // Newest first, ids below `before_id` when given, at most `limit` rows.
-std::vector<ProjectRow> list(SQLite::Database& db, const std::string& developer_id,
+std::vector<ProjectRow> list(Connection& db, const std::string& developer_id,
                              const std::optional<std::string>& before_id, int limit);
-int count(SQLite::Database& db, const std::string& developer_id);
-void update(SQLite::Database& db, const ProjectRow& row);
-void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id);
+int count(Connection& db, const std::string& developer_id);
+void update(Connection& db, const ProjectRow& row);
+void remove(Connection& db, const std::string& developer_id, const std::string& id);
 
 }  // namespace projects
 

@@ -1,12 +1,12 @@
 #include "storage/queue_stats.h"
 
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
 
 namespace storage {
 
 namespace {
 
-QueueStats queue_stats(SQLite::Database& c, const char* sql) {
+QueueStats queue_stats(Connection& c, const char* sql) {
   Prepared statement(c, sql);
   QueueStats stats;
   if ((*statement).executeStep()) {
@@ -18,11 +18,11 @@ QueueStats queue_stats(SQLite::Database& c, const char* sql) {
 
 }  // namespace
 
-QueueStats sms_queue_stats(SQLite::Database& c) {
+QueueStats sms_queue_stats(Connection& c) {
   return queue_stats(c, "SELECT count(*), min(created_at) FROM sms_jobs WHERE status = 'queued'");
 }
 
-QueueStats webhook_queue_stats(SQLite::Database& c) {
+QueueStats webhook_queue_stats(Connection& c) {
   return queue_stats(c, "SELECT count(*), min(created_at) FROM webhook_deliveries WHERE status = 'pending'");
 }
 

@@ -3,7 +3,8 @@
 // the connection.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "storage/sql.h"
+
 
 #include <optional>
 #include <string>
@@ -16,8 +17,8 @@ struct QueueStats {
 };
 
 // sms_jobs with status 'queued'.
-QueueStats sms_queue_stats(SQLite::Database& c);
+QueueStats sms_queue_stats(Connection& c);
 // webhook_deliveries with status 'pending'.
-QueueStats webhook_queue_stats(SQLite::Database& c);
+QueueStats webhook_queue_stats(Connection& c);
 
 }  // namespace storage

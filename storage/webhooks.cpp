@@ -2,10 +2,9 @@
 
 #include <algorithm>
 
-#include <SQLiteCpp/Statement.h>
 
-#include "storage/sql_util.h"
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
+#include "storage/sql.h"
 
 namespace storage {
 
@@ -13,7 +12,7 @@ namespace {
 
 constexpr char kWebhookColumns[] = "id, developer_id, app_id, url, events, status, created_at, updated_at";
 
-WebhookRow read_webhook(SQLite::Statement& q) {
+WebhookRow read_webhook(Statement& q) {
   return WebhookRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
                     q.getColumn(6).getString(), q.getColumn(7).getString()};
@@ -23,7 +22,7 @@ constexpr char kDeliveryColumns[] =
     "id, webhook_id, event_id, event, body, status, attempts, last_status_code, last_error, last_duration_ms, "
     "created_at, last_attempt_at, next_attempt_at";
 
-DeliveryRow read_delivery(SQLite::Statement& q) {
+DeliveryRow read_delivery(Statement& q) {
   DeliveryRow row;
   row.id = q.getColumn(0).getString();
   row.webhook_id = q.getColumn(1).getString();
@@ -45,9 +44,9 @@ DeliveryRow read_delivery(SQLite::Statement& q) {
 
 namespace webhooks {
 
-void insert(SQLite::Database& db, const WebhookRow& row) {
+void insert(Connection& db, const WebhookRow& row) {
   Prepared s_prepared(db, std::string("INSERT INTO webhooks(") + kWebhookColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.developer_id);
   s.bind(3, row.app_id);
@@ -59,30 +58,30 @@ void insert(SQLite::Database& db, const WebhookRow& row) {
   s.exec();
 }
 
-std::optional<WebhookRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+std::optional<WebhookRow> find(Connection& db, const std::string& developer_id, const std::string& id) {
   Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns + " FROM webhooks WHERE developer_id = ? AND id = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   q.bind(2, id);
   if (!q.executeStep()) return std::nullopt;
   return read_webhook(q);
 }
 
-std::optional<WebhookRow> find_any(SQLite::Database& db, const std::string& id) {
+std::optional<WebhookRow> find_any(Connection& db, const std::string& id) {
   Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns + " FROM webhooks WHERE id = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return read_webhook(q);
 }
 
-std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_id,
+std::vector<WebhookRow> list(Connection& db, const std::string& developer_id,
                              const std::optional<std::string>& app_id, const std::optional<std::string>& before_id,
                              int limit) {
   Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns +
                               " FROM webhooks WHERE developer_id = ?1 AND (?2 IS NULL OR app_id = ?2) "
                               "AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, developer_id);
   bind_text(q, 2, app_id);
   bind_text(q, 3, before_id);
@@ -92,25 +91,25 @@ std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_
   return rows;
 }
 
-bool any_enabled(SQLite::Database& db) {
+bool any_enabled(Connection& db) {
   Prepared q_prepared(db, "SELECT EXISTS(SELECT 1 FROM webhooks WHERE status = 'enabled')");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   return q.executeStep() && q.getColumn(0).getInt() == 1;
 }
 
-std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string& app_id) {
+std::vector<WebhookRow> enabled_for_app(Connection& db, const std::string& app_id) {
   Prepared q_prepared(db, std::string("SELECT ") + kWebhookColumns +
                               " FROM webhooks WHERE app_id = ? AND status = 'enabled' ORDER BY id");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, app_id);
   std::vector<WebhookRow> rows;
   while (q.executeStep()) rows.push_back(read_webhook(q));
   return rows;
 }
 
-void update(SQLite::Database& db, const WebhookRow& row) {
+void update(Connection& db, const WebhookRow& row) {
   Prepared s_prepared(db, "UPDATE webhooks SET url = ?, events = ?, status = ?, updated_at = ? WHERE id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.url);
   s.bind(2, row.events);
   s.bind(3, row.status);
@@ -119,9 +118,9 @@ void update(SQLite::Database& db, const WebhookRow& row) {
   s.exec();
 }
 
-void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id) {
+void remove(Connection& db, const std::string& developer_id, const std::string& id) {
   Prepared s_prepared(db, "DELETE FROM webhooks WHERE developer_id = ? AND id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, developer_id);
   s.bind(2, id);
   s.exec();
@@ -131,10 +130,10 @@ void remove(SQLite::Database& db, const std::string& developer_id, const std::st
 
 namespace deliveries {
 
-void insert(SQLite::Database& db, const DeliveryRow& row) {
+void insert(Connection& db, const DeliveryRow& row) {
   Prepared s_prepared(db, std::string("INSERT INTO webhook_deliveries(") + kDeliveryColumns +
                               ") VALUES(?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL, ?)");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.webhook_id);
   s.bind(3, row.event_id);
@@ -147,22 +146,22 @@ void insert(SQLite::Database& db, const DeliveryRow& row) {
   s.exec();
 }
 
-std::optional<DeliveryRow> find(SQLite::Database& db, const std::string& webhook_id, const std::string& id) {
+std::optional<DeliveryRow> find(Connection& db, const std::string& webhook_id, const std::string& id) {
   Prepared q_prepared(db, std::string("SELECT ") + kDeliveryColumns +
                               " FROM webhook_deliveries WHERE webhook_id = ? AND id = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, webhook_id);
   q.bind(2, id);
   if (!q.executeStep()) return std::nullopt;
   return read_delivery(q);
 }
 
-std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_id,
+std::vector<DeliveryRow> list(Connection& db, const std::string& webhook_id,
                               const std::optional<std::string>& before_id, int limit) {
   Prepared q_prepared(db, std::string("SELECT ") + kDeliveryColumns +
                               " FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR id < ?2) "
                               "ORDER BY id DESC LIMIT ?3");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, webhook_id);
   bind_text(q, 2, before_id);
   q.bind(3, limit);
@@ -171,12 +170,12 @@ std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_i
   return rows;
 }
 
-std::vector<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until,
+std::vector<DeliveryRow> claim_due(Connection& db, const std::string& now, const std::string& lease_until,
                                    int limit) {
   Prepared q_prepared(db, std::string("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id IN (") +
                               "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 "
                               "ORDER BY next_attempt_at LIMIT ?3) RETURNING " + kDeliveryColumns);
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, lease_until);
   q.bind(3, limit);
@@ -187,18 +186,18 @@ std::vector<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now,
   return rows;
 }
 
-std::optional<std::string> next_due_at(SQLite::Database& db) {
+std::optional<std::string> next_due_at(Connection& db) {
   Prepared q_prepared(db, "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.executeStep();
   return text_or_null(q.getColumn(0));
 }
 
-void update(SQLite::Database& db, const DeliveryRow& row) {
+void update(Connection& db, const DeliveryRow& row) {
   Prepared s_prepared(db,
                       "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, "
                       "last_duration_ms = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, row.status);
   s.bind(2, row.attempts);
   if (row.last_status_code) {
@@ -222,26 +221,26 @@ void update(SQLite::Database& db, const DeliveryRow& row) {
 
 namespace outbox {
 
-long long cursor(SQLite::Database& db, const std::string& name) {
+long long cursor(Connection& db, const std::string& name) {
   Prepared q_prepared(db, "SELECT seq FROM outbox_cursors WHERE name = ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, name);
   if (!q.executeStep()) return 0;
   return static_cast<long long>(q.getColumn(0).getInt64());
 }
 
-void set_cursor(SQLite::Database& db, const std::string& name, long long seq) {
+void set_cursor(Connection& db, const std::string& name, long long seq) {
   Prepared s_prepared(db,
                       "INSERT INTO outbox_cursors(name, seq) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq");
-  SQLite::Statement& s = *s_prepared;
+  Statement& s = *s_prepared;
   s.bind(1, name);
   s.bind(2, static_cast<int64_t>(seq));
   s.exec();
 }
 
-std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit) {
+std::vector<EventRow> after(Connection& db, long long seq, int limit) {
   Prepared q_prepared(db, std::string("SELECT ") + events::kColumns + " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   q.bind(1, static_cast<int64_t>(seq));
   q.bind(2, limit);
   std::vector<EventRow> rows;
@@ -249,9 +248,9 @@ std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit) {
   return rows;
 }
 
-long long latest(SQLite::Database& db) {
+long long latest(Connection& db) {
   Prepared q_prepared(db, "SELECT coalesce(max(seq), 0) FROM events");
-  SQLite::Statement& q = *q_prepared;
+  Statement& q = *q_prepared;
   return q.executeStep() ? q.getColumn(0).getInt64() : 0;
 }
 

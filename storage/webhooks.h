@@ -2,7 +2,8 @@
 // caller's connection; not thread-safe by themselves.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "storage/sql.h"
+
 
 #include <optional>
 #include <string>
@@ -41,43 +42,43 @@ struct DeliveryRow {
 
 namespace webhooks {
 
-void insert(SQLite::Database& db, const WebhookRow& row);
-std::optional<WebhookRow> find(SQLite::Database& db, const std::string& developer_id, const std::string& id);
-std::optional<WebhookRow> find_any(SQLite::Database& db, const std::string& id);
-std::vector<WebhookRow> list(SQLite::Database& db, const std::string& developer_id,
+void insert(Connection& db, const WebhookRow& row);
+std::optional<WebhookRow> find(Connection& db, const std::string& developer_id, const std::string& id);
+std::optional<WebhookRow> find_any(Connection& db, const std::string& id);
+std::vector<WebhookRow> list(Connection& db, const std::string& developer_id,
                              const std::optional<std::string>& app_id, const std::optional<std::string>& before_id,
                              int limit);
 // Whether any application has an enabled webhook at all.
-bool any_enabled(SQLite::Database& db);
-std::vector<WebhookRow> enabled_for_app(SQLite::Database& db, const std::string& app_id);
-void update(SQLite::Database& db, const WebhookRow& row);
-void remove(SQLite::Database& db, const std::string& developer_id, const std::string& id);
+bool any_enabled(Connection& db);
+std::vector<WebhookRow> enabled_for_app(Connection& db, const std::string& app_id);
+void update(Connection& db, const WebhookRow& row);
+void remove(Connection& db, const std::string& developer_id, const std::string& id);
 
 }  // namespace webhooks
 
 namespace deliveries {
 
-void insert(SQLite::Database& db, const DeliveryRow& row);
-std::optional<DeliveryRow> find(SQLite::Database& db, const std::string& webhook_id, const std::string& id);
-std::vector<DeliveryRow> list(SQLite::Database& db, const std::string& webhook_id,
+void insert(Connection& db, const DeliveryRow& row);
+std::optional<DeliveryRow> find(Connection& db, const std::string& webhook_id, const std::string& id);
+std::vector<DeliveryRow> list(Connection& db, const std::string& webhook_id,
                               const std::optional<std::string>& before_id, int limit);
 // Up to `limit` of the earliest due pending deliveries, leased until `lease_until` (their
 // next_attempt_at), oldest first; empty if none is due.
-std::vector<DeliveryRow> claim_due(SQLite::Database& db, const std::string& now, const std::string& lease_until,
+std::vector<DeliveryRow> claim_due(Connection& db, const std::string& now, const std::string& lease_until,
                                    int limit);
-std::optional<std::string> next_due_at(SQLite::Database& db);
+std::optional<std::string> next_due_at(Connection& db);
 // Writes status, attempts, last_*, next_attempt_at.
-void update(SQLite::Database& db, const DeliveryRow& row);
+void update(Connection& db, const DeliveryRow& row);
 
 }  // namespace deliveries
 
 namespace outbox {
 
-long long cursor(SQLite::Database& db, const std::string& name);
-void set_cursor(SQLite::Database& db, const std::string& name, long long seq);
-std::vector<EventRow> after(SQLite::Database& db, long long seq, int limit);
+long long cursor(Connection& db, const std::string& name);
+void set_cursor(Connection& db, const std::string& name, long long seq);
+std::vector<EventRow> after(Connection& db, long long seq, int limit);
 // The newest event's seq (0 when there is none).
-long long latest(SQLite::Database& db);
+long long latest(Connection& db);
 
 }  // namespace outbox
 

@@ -1,9 +1,7 @@
 #include "app/http/error_mapping.h"
 
-#include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
 
-#include "storage/database.h"
+#include "storage/store.h"
 
 namespace app::http {
 
@@ -57,10 +55,9 @@ Error error_for_status(int status) {
 Error error_for_exception(std::exception_ptr exception) {
   try {
     std::rethrow_exception(exception);
-  } catch (const SQLite::Exception& e) {
-    const int code = e.getErrorCode() & 0xff;
-    // Busy or locked: another connection held on for longer than the busy timeout.
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED || storage::is_store_failure(code)) {
+  } catch (const storage::Failure& e) {
+    // A conflict reaches here only after the store's own retries gave up.
+    if (e.kind() == storage::FailureKind::kUnavailable || e.kind() == storage::FailureKind::kConflict) {
       return Error::unavailable("Storage is unavailable; try again later.");
     }
     return Error::internal();

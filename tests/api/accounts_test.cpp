@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/tokens.h"
+#include "storage/sqlite/connection.h"
 #include "storage/developers.h"
 #include "storage/key_file.h"
 #include "tests/support/test_server.h"
@@ -311,7 +312,7 @@ TEST_CASE("a token of a deleted developer stops working") {
   const std::string token = server.create_developer("gone@example.com");
   CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(token)).status == 200);
   const std::string id = core::decode_jwt(token)->claims["sub"];
-  server.application().database().write([&](SQLite::Database& c) { storage::developers::remove(c, id); });
+  server.application().database().write([&](storage::Connection& c) { storage::developers::remove(c, id); });
   CHECK(perform(client, "GET", "/v1/developer/me", "", "", testing::bearer(token)).status == 401);
 }
 

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "tests/support/console.h"
+#include "storage/sqlite/connection.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -128,7 +129,7 @@ TEST_CASE("delete removes the application and its credentials") {
   CHECK(ann.call("DELETE", path).status == 404);
   CHECK(app_auth(server, app["clientId"], app["clientSecret"], app["apiKey"]).error().code == core::ErrorCode::kUnauthenticated);
   const long long left = server.application().database().read(
-      [](SQLite::Database& c) { return c.execAndGet("SELECT count(*) FROM app_credentials").getInt64(); });
+      [](storage::Connection& c) { return c.query_int64("SELECT count(*) FROM app_credentials"); });
   CHECK(left == 0);
 }
 
@@ -259,11 +260,7 @@ TEST_CASE("no plaintext secret, key or webhook secret is in the database file") 
   for (const char* type : {"secret", "api", "webhook_secret"}) {
     secrets.push_back(ann.call("POST", path + "/rotate/" + type, {{"graceSeconds", 600}}).body["data"]["value"]);
   }
-  // Checkpoint so everything is in the main file, then read every byte of file and WAL.
-  server.application().database().write([](SQLite::Database&) {});
-  server.application().database().read([](SQLite::Database& c) { c.exec("PRAGMA wal_checkpoint(FULL)"); });
-  const std::string db_path = server.config().db_path;
-  const std::string bytes = testing::read_file(db_path) + testing::read_file(db_path + "-wal");
+  const std::string bytes = testing::stored_bytes(server);
   REQUIRE(bytes.find(app["clientId"].get<std::string>()) != std::string::npos);  // the check can see text
   for (const auto& secret : secrets) {
     CAPTURE(secret);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/support/sandbox.h"
+#include "storage/sqlite/connection.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -76,10 +77,10 @@ bool wait_for_status(testing::Sandbox& sandbox, const std::string& id, const std
 // test moves the clock only after the retry time was computed from it.
 bool wait_for_attempts(testing::TestServer& server, const std::string& request_id, int attempts) {
   for (int i = 0; i < 500; ++i) {
-    const int recorded = server.application().database().read([&](SQLite::Database& c) {
-      SQLite::Statement q(c, "SELECT attempts FROM sms_jobs WHERE request_id = ?");
-      q.bind(1, request_id);
-      return q.executeStep() ? q.getColumn(0).getInt() : 0;
+    const int recorded = server.application().database().read([&](storage::Connection& c) {
+      storage::Prepared q(c, "SELECT attempts FROM sms_jobs WHERE request_id = ?");
+      q->bind(1, request_id);
+      return q->executeStep() ? q->getColumn(0).getInt() : 0;
     });
     if (recorded >= attempts) return true;
     std::this_thread::sleep_for(10ms);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/sandbox.h"
+#include "storage/sqlite/connection.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -316,17 +317,15 @@ TEST_CASE("the code is stored only as an HMAC, erased when the request leaves pe
   const std::string id = sent.body["data"]["requestId"], code = sent.body["data"]["testCode"];
   auto& db = server.application().database();
   auto hash_of = [&] {
-    return db.read([&](SQLite::Database& c) {
-      SQLite::Statement q(c, "SELECT code_hash FROM otp_requests WHERE id = ?");
-      q.bind(1, id);
-      q.executeStep();
-      return q.getColumn(0).isNull() ? std::string() : std::string(static_cast<const char*>(q.getColumn(0).getBlob()), 32);
+    return db.read([&](storage::Connection& c) {
+      storage::Prepared q(c, "SELECT code_hash FROM otp_requests WHERE id = ?");
+      q->bind(1, id);
+      q->executeStep();
+      return q->getColumn(0).isNull() ? std::string() : q->getColumn(0).getBlob();
     });
   };
   CHECK(hash_of().size() == 32);
-  db.write([](SQLite::Database&) {});
-  db.read([](SQLite::Database& c) { c.exec("PRAGMA wal_checkpoint(FULL)"); });
-  const std::string bytes = testing::read_file(server.config().db_path) + testing::read_file(server.config().db_path + "-wal");
+  const std::string bytes = testing::stored_bytes(server);
   CHECK(bytes.find(code + " is your") == std::string::npos);
   CHECK(bytes.find("verification code") == std::string::npos);
   REQUIRE(sandbox.verify(app, id, code).status == 200);
@@ -346,12 +345,12 @@ TEST_CASE("every state change is an event in the outbox, without the code") {
   server.clock().advance(6min);
   sandbox.verify(app, third.body["data"]["requestId"], third.body["data"]["testCode"]);
 
-  const auto events = server.application().database().read([](SQLite::Database& c) {
+  const auto events = server.application().database().read([](storage::Connection& c) {
     std::vector<json> out;
-    SQLite::Statement q(c, "SELECT type, payload FROM events ORDER BY seq");
-    while (q.executeStep()) {
-      json payload = json::parse(q.getColumn(1).getString());
-      payload["type"] = q.getColumn(0).getString();
+    storage::Prepared q(c, "SELECT type, payload FROM events ORDER BY seq");
+    while (q->executeStep()) {
+      json payload = json::parse(q->getColumn(1).getString());
+      payload["type"] = q->getColumn(0).getString();
       out.push_back(payload);
     }
     return out;
@@ -431,11 +430,11 @@ TEST_CASE("the expiry sweep: overdue requests become expired and lose their code
   const std::string fresh_id = fresh.body["data"]["requestId"];
   auto& otp = server.application().runtime().otp();
   auto stored = [&](const std::string& request_id) {
-    return server.application().database().read([&](SQLite::Database& c) {
-      SQLite::Statement q(c, "SELECT status, code_hash IS NULL FROM otp_requests WHERE id = ?");
-      q.bind(1, request_id);
-      REQUIRE(q.executeStep());
-      return q.getColumn(0).getString() + (q.getColumn(1).getInt() == 1 ? " without hash" : " with hash");
+    return server.application().database().read([&](storage::Connection& c) {
+      storage::Prepared q(c, "SELECT status, CASE WHEN code_hash IS NULL THEN 1 ELSE 0 END FROM otp_requests WHERE id = ?");
+      q->bind(1, request_id);
+      REQUIRE(q->executeStep());
+      return q->getColumn(0).getString() + (q->getColumn(1).getInt() == 1 ? " without hash" : " with hash");
     });
   };
 
@@ -484,7 +483,7 @@ TEST_CASE("retention also purges expired refresh tokens and phone-failure rows w
   CHECK(sandbox.verify(app, id, wrong_code(sent.body["data"]["testCode"])).status == 400);
   auto count = [&](const char* table) {
     return server.application().database().read(
-        [&](SQLite::Database& c) { return c.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt(); });
+        [&](storage::Connection& c) { return static_cast<int>(c.query_int64(std::string("SELECT count(*) FROM ") + table)); });
   };
   REQUIRE(count("refresh_tokens") >= 1);
   REQUIRE(count("phone_failures") == 1);
@@ -523,7 +522,7 @@ TEST_CASE("retention removes exactly the history older than the cutoff, in bound
   for (int i = 0; i < 3; ++i) REQUIRE(sandbox.send(app, "+9992" + std::to_string(10000000 + i)).status == 201);
   auto count = [&](const char* table) {
     return server.application().database().read(
-        [&](SQLite::Database& c) { return c.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt(); });
+        [&](storage::Connection& c) { return static_cast<int>(c.query_int64(std::string("SELECT count(*) FROM ") + table)); });
   };
   REQUIRE(count("otp_requests") == 1203);
   REQUIRE(count("inbox_messages") == 1203);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/jwt.h"
+#include "storage/sqlite/connection.h"
 #include "tests/support/sandbox.h"
 
 using namespace std::chrono_literals;
@@ -437,8 +438,8 @@ TEST_CASE("deleting an application deletes its webhooks and their pending delive
   REQUIRE(wait_deliveries(sandbox, hook["id"], [](const json& d) { return d.size() == 1 && d[0]["attempts"] == 1; }));
   CHECK(sandbox.console("DELETE", "/v1/applications/" + app.id).status == 200);
   CHECK(sandbox.console("GET", "/v1/webhooks/" + hook["id"].get<std::string>()).status == 404);
-  const long long left = server.application().database().read([](SQLite::Database& c) {
-    return c.execAndGet("SELECT count(*) FROM webhook_deliveries").getInt64();
+  const long long left = server.application().database().read([](storage::Connection& c) {
+    return c.query_int64("SELECT count(*) FROM webhook_deliveries");
   });
   CHECK(left == 0);
 }

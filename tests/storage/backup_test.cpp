@@ -1,4 +1,5 @@
-#include "storage/backup.h"
+#include "storage/sqlite/backup.h"
+#include "storage/sqlite/connection.h"
 
 #include <SQLiteCpp/Database.h>
 #include <doctest/doctest.h>
@@ -10,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/database.h"
-#include "storage/migrations.h"
+#include "storage/sqlite/database.h"
+#include "storage/sqlite/migrations.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -38,7 +39,7 @@ int count_rows(const std::string& path, const std::string& table) {
 // A migrated database with a table `t` holding rows 1..rows, closed (WAL folded in).
 void make_database(const std::string& path, int rows) {
   auto db = storage::Database::open({path}, "t");
-  db->write([&](SQLite::Database& c) {
+  db->write([&](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
     c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)");
     for (int i = 1; i <= rows; ++i) c.exec("INSERT INTO t VALUES(" + std::to_string(i) + ")");
   });
@@ -54,7 +55,7 @@ TEST_CASE("backup copies a database under concurrent writes as of one commit, 06
   testing::TempDir dir;
   const std::string path = dir.file("db.sqlite");
   auto db = storage::Database::open({path}, "t");
-  db->write([](SQLite::Database& c) { c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); });
+  db->write([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); });
 
   // Each write inserts the next number: a consistent copy holds exactly 1..k for some k.
   std::mutex mutex;
@@ -63,7 +64,7 @@ TEST_CASE("backup copies a database under concurrent writes as of one commit, 06
   std::atomic<bool> stop = false;
   std::thread writer([&] {
     for (int i = 1; !stop; ++i) {
-      db->write([&](SQLite::Database& c) { c.exec("INSERT INTO t VALUES(" + std::to_string(i) + ")"); });
+      db->write([&](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); c.exec("INSERT INTO t VALUES(" + std::to_string(i) + ")"); });
       std::lock_guard lock(mutex);
       acknowledged = i;
       progressed.notify_all();

@@ -1,4 +1,5 @@
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
+#include "storage/sqlite/connection.h"
 
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
@@ -27,14 +28,14 @@ std::uintmax_t size_of(const std::string& path) {
 TEST_CASE("group commit: every caller gets its own result, and a failing job rolls back alone") {
   testing::TempDir dir;
   auto db = storage::Database::open({dir.file("db.sqlite"), storage::Durability::kNormal}, "t");
-  db->write([](SQLite::Database& c) { c.exec("CREATE TABLE t (n INTEGER NOT NULL UNIQUE)"); });
+  db->write([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); c.exec("CREATE TABLE t (n INTEGER NOT NULL UNIQUE)"); });
   std::vector<std::thread> writers;
   std::atomic<int> failures = 0;
   for (int w = 0; w < 8; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 50; ++i) {
         const int n = w * 1000 + i;
-        const long long rowid = db->write([&](SQLite::Database& c) {
+        const long long rowid = db->write([&](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
           SQLite::Statement insert(c, "INSERT INTO t(n) VALUES(?)");
           insert.bind(1, n);
           insert.exec();
@@ -42,7 +43,7 @@ TEST_CASE("group commit: every caller gets its own result, and a failing job rol
         });
         CHECK(rowid > 0);
         try {
-          db->write([&](SQLite::Database& c) {
+          db->write([&](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
             c.exec("INSERT INTO t(n) VALUES(-1)");  // lands, then is rolled back with its job
             throw std::runtime_error("job fails");
           });
@@ -54,7 +55,7 @@ TEST_CASE("group commit: every caller gets its own result, and a failing job rol
   }
   for (auto& t : writers) t.join();
   CHECK(failures == 400);
-  db->read([](SQLite::Database& c) {
+  db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
     CHECK(c.execAndGet("SELECT count(*) FROM t").getInt() == 400);
     CHECK(c.execAndGet("SELECT count(*) FROM t WHERE n = -1").getInt() == 0);
   });
@@ -64,7 +65,7 @@ TEST_CASE("the WAL stays bounded under sustained writes with concurrent readers"
   testing::TempDir dir;
   const std::string path = dir.file("db.sqlite");
   auto db = storage::Database::open({path, storage::Durability::kNormal}, "t");
-  db->write([](SQLite::Database& c) { c.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"); });
+  db->write([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); c.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"); });
 
   // 96 MiB of page-sized rows: without a restart the WAL holds at least all of it.
   constexpr int kWriters = 4, kRowsEach = 6000;
@@ -74,7 +75,7 @@ TEST_CASE("the WAL stays bounded under sustained writes with concurrent readers"
   for (int r = 0; r < 2; ++r) {
     threads.emplace_back([&] {
       while (writing) {
-        db->read([](SQLite::Database& c) { return c.execAndGet("SELECT max(id) FROM t").getInt(); });
+        db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); return c.execAndGet("SELECT max(id) FROM t").getInt(); });
         const auto wal = size_of(path + "-wal");
         if (wal > largest_wal) largest_wal = wal;
       }
@@ -84,14 +85,14 @@ TEST_CASE("the WAL stays bounded under sustained writes with concurrent readers"
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&] {
       for (int i = 0; i < kRowsEach; ++i) {
-        db->write([](SQLite::Database& c) { c.exec("INSERT INTO t(body) VALUES(zeroblob(4000))"); });
+        db->write([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); c.exec("INSERT INTO t(body) VALUES(zeroblob(4000))"); });
       }
     });
   }
   for (auto& t : writers) t.join();
   writing = false;
   for (auto& t : threads) t.join();
-  db->read([](SQLite::Database& c) { CHECK(c.execAndGet("SELECT count(*) FROM t").getInt() == kWriters * kRowsEach); });
+  db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); CHECK(c.execAndGet("SELECT count(*) FROM t").getInt() == kWriters * kRowsEach); });
   MESSAGE("largest WAL seen: " << largest_wal / (1 << 20) << " MiB");
   CHECK(largest_wal < (48u << 20));  // 2 x 16 MiB, plus what arrives while readers finish
   CHECK(size_of(path + "-wal") <= (64u << 20));
@@ -106,7 +107,7 @@ TEST_CASE("a batch writes its jobs' counters once and their events in order; a f
       for (int i = 0; i < 40; ++i) {
         const bool fail = i % 4 == 3;
         try {
-          db->write([&](SQLite::Database& c) {
+          db->write([&](storage::Connection& c) {
             const std::string id = "e" + std::to_string(w) + "-" + std::to_string(i);
             storage::events::insert(c, {0, id + "a", "otp.created", "d", "a", std::nullopt, std::nullopt, std::nullopt,
                                         "{}", "2026-03-01T00:00:00.000Z"});
@@ -126,7 +127,7 @@ TEST_CASE("a batch writes its jobs' counters once and their events in order; a f
     });
   }
   for (auto& t : writers) t.join();
-  db->read([](SQLite::Database& c) {
+  db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
     CHECK(c.execAndGet("SELECT count(*) FROM events").getInt() == 8 * 30 * 2);
     CHECK(c.execAndGet("SELECT sent || '/' || verified || '/' || failed FROM daily_stats").getString() == "240/240/0");
     CHECK(c.execAndGet("SELECT phones FROM active_phone_days").getInt() == 240);
@@ -145,7 +146,7 @@ TEST_CASE("a batch writes its jobs' counters once and their events in order; a f
     CHECK(pairs == 240);
   });
   // Outside a batch (a bare connection), the same calls write at once.
-  SQLite::Database bare(dir.file("db.sqlite"), SQLite::OPEN_READWRITE);
+  storage::SqliteConnection bare(std::make_unique<SQLite::Database>(dir.file("db.sqlite"), SQLite::OPEN_READWRITE));
   storage::analytics::count(bare, "a", "d", "2026-03-01", storage::StatColumn::kFailed);
-  CHECK(bare.execAndGet("SELECT failed FROM daily_stats").getInt() == 1);
+  CHECK(bare.query_int64("SELECT failed FROM daily_stats") == 1);
 }

@@ -1,4 +1,5 @@
-#include "storage/migrations.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/connection.h"
 
 #include <SQLiteCpp/Database.h>
 #include <doctest/doctest.h>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "storage/analytics.h"
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 #include "storage/developers.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,7 +29,7 @@ TEST_CASE("a new database is created in WAL mode and migrated to the latest vers
   auto db = storage::Database::open({path}, "2026-07-03T14:22:10.000Z");
   CHECK(db->migration().from_version == 0);
   CHECK(db->migration().to_version == storage::latest_schema_version());
-  db->read([](SQLite::Database& c) {
+  db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
     CHECK(c.execAndGet("PRAGMA journal_mode").getString() == "wal");
     CHECK(c.execAndGet("PRAGMA foreign_keys").getInt() == 1);
     CHECK(c.execAndGet("PRAGMA application_id").getInt() == storage::kApplicationId);
@@ -41,9 +42,9 @@ TEST_CASE("a new database is created in WAL mode and migrated to the latest vers
 TEST_CASE("durability full and normal set the synchronous pragma of the writer") {
   testing::TempDir dir;
   auto full = storage::Database::open({dir.file("full.sqlite"), storage::Durability::kFull}, "t");
-  CHECK(full->write([](SQLite::Database& c) { return c.execAndGet("PRAGMA synchronous").getInt(); }) == 2);
+  CHECK(full->write([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); return c.execAndGet("PRAGMA synchronous").getInt(); }) == 2);
   auto normal = storage::Database::open({dir.file("normal.sqlite"), storage::Durability::kNormal}, "t");
-  CHECK(normal->write([](SQLite::Database& c) { return c.execAndGet("PRAGMA synchronous").getInt(); }) == 1);
+  CHECK(normal->write([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); return c.execAndGet("PRAGMA synchronous").getInt(); }) == 1);
 }
 
 TEST_CASE("migrating twice is a no-op") {
@@ -57,7 +58,7 @@ TEST_CASE("migrating twice is a no-op") {
   auto again = storage::Database::open({path}, "second");
   CHECK(again->migration().from_version == storage::latest_schema_version());
   CHECK(again->migration().to_version == storage::latest_schema_version());
-  again->read([&](SQLite::Database& c) {
+  again->read([&](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
     CHECK(c.execAndGet("SELECT group_concat(sql, ';') FROM sqlite_schema").getString() == schema_before);
     CHECK(c.execAndGet("SELECT count(*) FROM schema_migrations WHERE applied_at = 'second'").getInt() == 0);
   });
@@ -117,7 +118,7 @@ TEST_CASE("migration 7 adds developers.disabled_at to a version-6 database, keep
   auto db = storage::Database::open({path}, "t1");
   CHECK(db->migration().from_version == 6);
   CHECK(db->migration().to_version == storage::latest_schema_version());
-  db->write([](SQLite::Database& c) {
+  db->write([](storage::Connection& c) {
     auto row = storage::developers::find_by_email_key(c, "a@example.com");
     REQUIRE(row);
     CHECK_FALSE(row->disabled_at.has_value());
@@ -166,17 +167,17 @@ TEST_CASE("migration 8 derives the per-day active phone counts from identities a
   }
   auto db = storage::Database::open({path}, "t1");
   CHECK(db->migration().from_version == 7);
-  db->read([](SQLite::Database& c) {
+  db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_);
     SQLite::Statement q(c, "SELECT scope || ' ' || scope_id || ' ' || day || ' ' || phones FROM active_phone_days ORDER BY 1");
     std::vector<std::string> rows;
     while (q.executeStep()) rows.push_back(q.getColumn(0).getString());
     CHECK(rows == std::vector<std::string>{"application a1 2026-03-01 2", "application a2 2026-03-02 1",
                                            "developer d1 2026-03-01 2", "developer d1 2026-03-02 1",
                                            "developer d2 2026-03-02 1"});
-    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, "d1", "2026-02-28T00:00:00.000Z") == 3);
-    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, "d1", "2026-03-01T10:00:00.001Z") == 2);
-    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kDeveloper, "d1", "2026-03-02T00:00:00.000Z") == 1);
-    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kApplication, "a1", "2026-03-01T10:30:00.000Z") == 1);
-    CHECK(storage::analytics::active_phones(c, storage::ActiveScope::kApplication, "a1", "2026-03-02T00:00:00.000Z") == 0);
+    CHECK(storage::analytics::active_phones(c_, storage::ActiveScope::kDeveloper, "d1", "2026-02-28T00:00:00.000Z") == 3);
+    CHECK(storage::analytics::active_phones(c_, storage::ActiveScope::kDeveloper, "d1", "2026-03-01T10:00:00.001Z") == 2);
+    CHECK(storage::analytics::active_phones(c_, storage::ActiveScope::kDeveloper, "d1", "2026-03-02T00:00:00.000Z") == 1);
+    CHECK(storage::analytics::active_phones(c_, storage::ActiveScope::kApplication, "a1", "2026-03-01T10:30:00.000Z") == 1);
+    CHECK(storage::analytics::active_phones(c_, storage::ActiveScope::kApplication, "a1", "2026-03-02T00:00:00.000Z") == 0);
   });
 }

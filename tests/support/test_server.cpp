@@ -49,6 +49,28 @@ std::string TestServer::create_developer(const std::string& email, const std::st
   return token.value();
 }
 
+std::string stored_bytes(TestServer& server) {
+  auto& store = server.application().database();
+  if (store.engine() == storage::Engine::kSqlite) {
+    store.write([](storage::Connection&) {});
+    store.read([](storage::Connection& c) { c.exec("PRAGMA wal_checkpoint(FULL)"); });
+    const std::string& path = server.config().db_path;
+    return read_file(path) + read_file(path + "-wal");
+  }
+  return store.read([](storage::Connection& c) {
+    std::vector<std::string> tables;
+    {
+      storage::Prepared q(c, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()");
+      while (q->executeStep()) tables.push_back(q->getColumn(0).getString());
+    }
+    std::string all;
+    for (const auto& table : tables) {
+      all += c.query_text("SELECT string_agg(t::text, E'\\n') FROM " + table + " t") + "\n";
+    }
+    return all;
+  });
+}
+
 httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 Exchange perform(httplib::Client& client, const std::string& method, const std::string& path,

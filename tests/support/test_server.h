@@ -51,6 +51,10 @@ class TestServer {
   std::thread thread_;
 };
 
+// Everything the server's database holds: with SQLite every byte of the file and its WAL (after
+// a checkpoint), with PostgreSQL every row of every table as text.
+std::string stored_bytes(TestServer& server);
+
 // One HTTP exchange of a table-driven scenario.
 struct Scenario {
   std::string name;

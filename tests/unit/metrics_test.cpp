@@ -10,7 +10,7 @@
 #include "core/clock.h"
 #include "core/delivery.h"
 #include "core/webhooks.h"
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 
 using namespace app::metrics;
 

@@ -43,8 +43,7 @@ TEST_CASE("incoming request ids are echoed only when well-formed") {
   CHECK_FALSE(is_valid_request_id("new\nline"));
 }
 
-#include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "app/http/json_body.h"
 
@@ -83,7 +82,7 @@ class RouterHarness {
                    throw std::runtime_error("secret internal detail /etc/passwd");
                  }},
                 {"GET", "/v1/busy", [](const HttpRequest&) -> core::Result<Reply> {
-                   throw SQLite::Exception("database is locked: secret", SQLITE_BUSY);
+                   throw storage::Failure(storage::FailureKind::kUnavailable, "database is locked: secret");
                  }},
             },
             log_) {}

@@ -1,4 +1,4 @@
-#include "storage/db_lock.h"
+#include "storage/sqlite/db_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,4 +1,4 @@
-#include "storage/backup.h"
+#include "storage/sqlite/backup.h"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 #include "storage/key_file.h"
-#include "storage/migrations.h"
+#include "storage/sqlite/migrations.h"
 
 namespace storage {
 

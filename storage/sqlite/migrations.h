@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/store.h"
+
 namespace storage {
 
 // Stamped into the file header (PRAGMA application_id) so a foreign database is refused.
@@ -22,19 +24,8 @@ struct Migration {
 const std::vector<Migration>& migrations();
 int latest_schema_version();
 
-// The database is not ours, or was written by a newer binary: refuse it untouched.
-class IncompatibleDatabase : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Throws IncompatibleDatabase if the file cannot be used by this binary. Reads only.
 void check_compatible(SQLite::Database& db);
-
-struct MigrationOutcome {
-  int from_version;
-  int to_version;
-};
 
 // Applies the missing migrations in one transaction; a second call is a no-op.
 MigrationOutcome migrate(SQLite::Database& db, std::string_view applied_at);

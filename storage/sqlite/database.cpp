@@ -1,4 +1,4 @@
-#include "storage/database.h"
+#include "storage/sqlite/database.h"
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
@@ -14,20 +14,6 @@
 #include "storage/batch_writes.h"
 
 namespace storage {
-
-bool is_store_failure(int sqlite_error_code) {
-  switch (sqlite_error_code & 0xff) {
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::unique_ptr<SQLite::Database> open_connection(const DatabaseOptions& options, bool create) {
   // Memory statistics take a process-wide mutex on every SQLite allocation, which all request
@@ -67,22 +53,23 @@ std::unique_ptr<Database> Database::open(const DatabaseOptions& options, std::st
   std::unique_ptr<Database> database(new Database(options));
   struct stat before {};
   const bool created = ::stat(options.path.c_str(), &before) != 0 && errno == ENOENT;
-  database->writer_ = open_connection(options, /*create=*/true);
+  database->writer_ = std::make_unique<SqliteConnection>(open_connection(options, /*create=*/true));
   // The database holds hashes, sealed secrets and phone numbers: only its owner reads it
   // (SQLite gives the -wal and -shm files the same mode). An existing file keeps its mode.
   if (created) ::chmod(options.path.c_str(), 0600);
   try {
     // Refuse an incompatible file before changing anything in it (WAL switch included).
-    check_compatible(*database->writer_);
-    apply_pragmas(*database->writer_, options.durability);
-    database->migration_ = migrate(*database->writer_, now);
+    SQLite::Database& writer = database->writer_->raw();
+    check_compatible(writer);
+    apply_pragmas(writer, options.durability);
+    database->migration_ = migrate(writer, now);
     // The commit that crosses the autocheckpoint threshold would run the checkpoint inline
     // (18-32 ms measured); the checkpoint thread does it instead.
-    database->writer_->exec("PRAGMA wal_autocheckpoint = 0");
+    writer.exec("PRAGMA wal_autocheckpoint = 0");
     // A WAL that grew during a burst is cut back when it restarts.
-    database->writer_->exec("PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes));
+    writer.exec("PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes));
     sqlite3_wal_hook(
-        database->writer_->getHandle(),
+        writer.getHandle(),
         [](void* self, sqlite3*, const char*, int frames) {
           static_cast<Database*>(self)->wal_frames_ = frames;
           ++static_cast<Database*>(self)->wal_commits_;
@@ -106,13 +93,8 @@ Database::~Database() {
   checkpoint_wakeup_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
-  {
-    std::lock_guard lock(pool_mutex_);
-    reader_caches_.clear();
-  }
-  writer_cache_.reset();
   try {
-    if (writer_) writer_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (writer_) writer_->raw().exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } catch (...) {
     // Best effort: the next open recovers from the WAL anyway.
   }
@@ -124,8 +106,8 @@ namespace {
 bool is_store_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
-  } catch (const SQLite::Exception& e) {
-    return storage::is_store_failure(e.getErrorCode());
+  } catch (const std::exception& e) {
+    return failure_of(e).kind() == FailureKind::kUnavailable;
   } catch (...) {
     return false;
   }
@@ -135,12 +117,26 @@ bool is_store_failure(std::exception_ptr error) {
 thread_local bool on_writer_thread = false;
 }  // namespace
 
-void Database::submit(std::function<void(SQLite::Database&)> run) {
+void Database::run_read(const std::function<void(Connection&)>& fn) {
+  if (on_writer_thread) {
+    fn(*writer_);
+    return;
+  }
+  Lease lease(*this);
+  fn(*lease.connection);
+}
+
+bool Database::run_alone(std::string_view, const std::function<void()>& fn) {
+  fn();
+  return true;
+}
+
+void Database::run_write(const std::function<void(Connection&)>& run) {
   if (on_writer_thread) {
     run(*writer_);
     return;
   }
-  WriteJob job{std::move(run), nullptr, false, {}};
+  WriteJob job{&run, nullptr, false, {}};
   std::unique_lock lock(queue_mutex_);
   queue_.push_back(&job);
   queue_ready_.notify_one();
@@ -150,11 +146,9 @@ void Database::submit(std::function<void(SQLite::Database&)> run) {
 
 void Database::writer_loop() {
   on_writer_thread = true;
-  writer_cache_ = std::make_unique<StatementCache>(*writer_);
-  ScopedStatementCache cache_scope(writer_cache_.get());
   auto exec = [this](const char* sql) {
     Prepared statement(*writer_, sql);
-    (*statement).exec();
+    statement->exec();
   };
   constexpr std::size_t kMaxBatch = 256;
   while (true) {
@@ -183,7 +177,7 @@ void Database::writer_loop() {
         try {
           {
             PendingWritesScope scope(&own);
-            job->run(*writer_);
+            (*job->run)(*writer_);
           }
           exec("RELEASE job");
           shared.absorb(std::move(own));
@@ -200,7 +194,7 @@ void Database::writer_loop() {
       stats.committed = true;
     } catch (...) {
       batch_error = std::current_exception();
-      writer_->tryExec("ROLLBACK");
+      writer_->raw().tryExec("ROLLBACK");
     }
     std::exception_ptr store_error = batch_error && is_store_failure(batch_error) ? batch_error : nullptr;
     for (const WriteJob* job : batch) {
@@ -245,8 +239,6 @@ void Database::report_writer(std::exception_ptr error) {
   }
   try {
     std::rethrow_exception(error);
-  } catch (const SQLite::Exception& e) {
-    options_.report("writer", "commit_failed", std::string(e.getErrorStr()) + ": " + e.what());
   } catch (const std::exception& e) {
     options_.report("writer", "commit_failed", e.what());
   } catch (...) {
@@ -263,7 +255,7 @@ void Database::report_writer(std::exception_ptr error) {
 // into overwrites of cached pages. Readers that always overlap can still pin the WAL; at twice
 // the length the writer waits for them (RESTART), at most kRestartWaitMs, and retries later.
 void Database::finish_checkpoint() {
-  sqlite3* handle = writer_->getHandle();
+  sqlite3* handle = writer_->raw().getHandle();
   const bool insist = wal_frames_ >= 2 * kWalRestartFrames;
   if (insist) sqlite3_busy_timeout(handle, kRestartWaitMs);
   int wal_frames = 0, copied = 0;
@@ -317,9 +309,7 @@ void Database::set_commit_observer(CommitObserver observer) {
 
 bool Database::ping() noexcept {
   try {
-    return read([](SQLite::Database& db) {
-      return db.execAndGet("SELECT max(version) FROM schema_migrations").getInt() > 0;
-    });
+    return read([](Connection& db) { return db.query_int64("SELECT max(version) FROM schema_migrations") > 0; });
   } catch (...) {
     return false;
   }
@@ -334,22 +324,14 @@ Database::Lease::Lease(Database& db) : owner(db) {
     }
   }
   if (!connection) {
-    connection = open_connection(owner.options_, /*create=*/false);
-    connection->exec("PRAGMA foreign_keys = ON");
-    connection->exec("PRAGMA temp_store = MEMORY");
+    auto opened = open_connection(owner.options_, /*create=*/false);
+    opened->exec("PRAGMA foreign_keys = ON");
+    opened->exec("PRAGMA temp_store = MEMORY");
+    connection = std::make_unique<SqliteConnection>(std::move(opened));
   }
-  StatementCache* cache = nullptr;
-  {
-    std::lock_guard lock(owner.pool_mutex_);
-    auto& slot = owner.reader_caches_[connection.get()];
-    if (!slot) slot = std::make_unique<StatementCache>(*connection);
-    cache = slot.get();
-  }
-  cache_scope = std::make_unique<ScopedStatementCache>(cache);
 }
 
 Database::Lease::~Lease() {
-  cache_scope.reset();
   std::lock_guard lock(owner.pool_mutex_);
   owner.idle_readers_.push_back(std::move(connection));
 }

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <atomic>
 #include <cstdint>
@@ -26,8 +25,9 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/migrations.h"
-#include "storage/statement_cache.h"
+#include "storage/sqlite/connection.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/store.h"
 
 namespace storage {
 
@@ -35,16 +35,6 @@ enum class Durability {
   kFull,    // synchronous=FULL: an answered write survives power loss
   kNormal,  // synchronous=NORMAL: survives a process crash
 };
-
-// What one group commit did; reported to the commit observer (for metrics).
-struct CommitStats {
-  std::size_t jobs = 0;                  // write jobs that shared the transaction
-  std::chrono::nanoseconds batch{0};     // BEGIN IMMEDIATE to the end of COMMIT (or ROLLBACK)
-  std::chrono::nanoseconds commit{0};    // the COMMIT statement alone: the fsync
-  bool committed = false;                // false: the whole batch failed and rolled back
-};
-// Called on the writer thread after each batch, under the queue lock: keep it to a few atomics.
-using CommitObserver = std::function<void(const CommitStats&)>;
 
 struct DatabaseOptions {
   std::string path;                        // the SQLite file; created if missing
@@ -62,53 +52,33 @@ class OpenError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// True for SQLite result codes that mean the store cannot be used right now (I/O error, disk
-// full, read-only, missing, corrupt or foreign file), as opposed to one statement's mistake.
-bool is_store_failure(int sqlite_error_code);
-
 // Opens a connection configured like every other connection of this store.
 std::unique_ptr<SQLite::Database> open_connection(const DatabaseOptions& options, bool create);
 
-class Database {
+class Database : public Store {
  public:
   // Opens (creating if needed) and migrates. Throws OpenError or IncompatibleDatabase.
   static std::unique_ptr<Database> open(const DatabaseOptions& options, std::string_view now);
 
-  // Runs fn(SQLite::Database&) on a pooled read connection and returns its result.
-  template <typename Fn>
-  auto read(Fn&& fn) {
-    Lease lease(*this);
-    return fn(*lease.connection);
-  }
+  Engine engine() const override { return Engine::kSqlite; }
+  bool ping() noexcept override;
+  void set_commit_observer(CommitObserver observer) override;
+  bool run_alone(std::string_view name, const std::function<void()>& fn) override;
 
-  // Runs fn(SQLite::Database&) on the writer connection inside a transaction (BEGIN IMMEDIATE,
-  // shared with other callers' jobs, each in its own savepoint) and returns its result once
-  // that transaction is committed. An exception rolls back this job alone and propagates.
-  // Jobs run one at a time, in arrival order. Calling write() from inside a job runs the inner
-  // function in the same transaction.
-  template <typename Fn>
-  auto write(Fn&& fn) {
-    using R = decltype(fn(std::declval<SQLite::Database&>()));
-    if constexpr (std::is_void_v<R>) {
-      submit([&](SQLite::Database& c) { fn(c); });
-    } else {
-      std::optional<R> result;
-      submit([&](SQLite::Database& c) { result.emplace(fn(c)); });
-      return std::move(*result);
-    }
-  }
-
-  // True when the database can be read right now.
-  bool ping() noexcept;
-
-  // Replaces the observer of group commits (nullptr: none). Thread-safe.
-  void set_commit_observer(CommitObserver observer);
-
-  ~Database();
+  ~Database() override;
 
   const DatabaseOptions& options() const { return options_; }
   // What open() did to the schema.
-  const MigrationOutcome& migration() const { return migration_; }
+  const MigrationOutcome& migration() const override { return migration_; }
+
+ protected:
+  // Read on a pooled reader connection (or, inside a write job, on the writer's).
+  void run_read(const std::function<void(Connection&)>& fn) override;
+  // Queued for the writer thread, which runs it inside a transaction (BEGIN IMMEDIATE, shared
+  // with other callers' jobs, each in its own savepoint) and returns once that transaction is
+  // committed. An exception rolls back this job alone and propagates. Jobs run one at a time,
+  // in arrival order.
+  void run_write(const std::function<void(Connection&)>& fn) override;
 
  private:
   explicit Database(DatabaseOptions options);
@@ -117,12 +87,11 @@ class Database {
     explicit Lease(Database& owner);
     ~Lease();
     Database& owner;
-    std::unique_ptr<SQLite::Database> connection;
-    std::unique_ptr<ScopedStatementCache> cache_scope;
+    std::unique_ptr<SqliteConnection> connection;
   };
 
   struct WriteJob {
-    std::function<void(SQLite::Database&)> run;
+    const std::function<void(Connection&)>* run;
     std::exception_ptr error;
     bool done = false;
     // Its own, so a commit wakes exactly the callers it answers (one shared condition variable
@@ -131,7 +100,6 @@ class Database {
     std::condition_variable answered;
   };
   // Queues a job for the writer thread and waits until its transaction is committed.
-  void submit(std::function<void(SQLite::Database&)> run);
   void writer_loop();
   void checkpoint_loop();
   void finish_checkpoint();
@@ -150,7 +118,7 @@ class Database {
 
   DatabaseOptions options_;
   MigrationOutcome migration_{0, 0};
-  std::unique_ptr<SQLite::Database> writer_;
+  std::unique_ptr<SqliteConnection> writer_;
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
   std::condition_variable checkpoint_wakeup_;
@@ -160,10 +128,7 @@ class Database {
   std::thread writer_thread_;
   std::thread checkpoint_thread_;
   std::mutex pool_mutex_;
-  std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;
-  // Declared after the connections: statements are finalised before their connection closes.
-  std::unordered_map<SQLite::Database*, std::unique_ptr<StatementCache>> reader_caches_;
-  std::unique_ptr<StatementCache> writer_cache_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;
 };
 
 }  // namespace storage
