@@ -87,8 +87,14 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   std::string listen = "127.0.0.1:8080";
   std::string log_format = "text";
   std::string durability = "full";
-  add("db", config.db_path, "SQLite database file (created if missing)");
-  add("key-file", config.key_file, "Server key file, created with mode 0600 on first start (default: <db>.key)");
+  add("db", config.db_path,
+      "SQLite database file (created if missing), or a postgres:// or postgresql:// URL (PostgreSQL; several nodes "
+      "may share it)");
+  add("key-file", config.key_file,
+      "Server key file, created with mode 0600 on first start (default: <db>.key; required with PostgreSQL: every "
+      "node uses the same file)");
+  add("db-pool-size", config.db_pool_size, "PostgreSQL connections this node opens at most (SQLite: unused)")
+      ->check(CLI::Range(2, 1000));
   add("listen", listen, "Address to serve on, host:port (port 0 = any free port)");
   add("threads", config.http.threads, "HTTP request workers (an open connection holds none while it waits)")->check(CLI::Range(1, 1024));
   add("max-connections", config.http.max_connections,
@@ -226,6 +232,13 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
                       ->fallthrough();
   restore->add_option("--from", backup_args.from, "The backup file")->required();
   restore->add_flag("--with-key", backup_args.with_key, "Also restore the key file from FILE.key");
+  MigrateDataArgs& migrate_data_args = outcome.migrate_data;
+  auto* migrate_data = cli.add_subcommand("migrate-data",
+                                          "Copy every row of an SQLite database into an empty PostgreSQL database "
+                                          "(stop the server on the SQLite file first)")
+                           ->fallthrough();
+  migrate_data->add_option("--from", migrate_data_args.from, "The SQLite database file")->required();
+  migrate_data->add_option("--to", migrate_data_args.to, "The PostgreSQL database, postgres://user@host/db")->required();
 
   // Precedence is flag > environment > config file. CLI11 would let the file beat the
   // environment, so set variables are passed as leading flags that later real flags override.
@@ -301,6 +314,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   if (token->parsed()) outcome.command = Command::kToken;
   if (backup->parsed()) outcome.command = Command::kBackup;
   if (restore->parsed()) outcome.command = Command::kRestore;
+  if (migrate_data->parsed()) outcome.command = Command::kMigrateData;
   config.accounts.signup_open = signup == "open";
   config.otp.ttl = std::chrono::seconds(otp_ttl);
   config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);

@@ -23,7 +23,8 @@ enum class Command {
   kDeveloperEnable,
   kToken,
   kBackup,
-  kRestore
+  kRestore,
+  kMigrateData
 };
 
 // Arguments of the `developer ...` and `token` commands.
@@ -41,11 +42,18 @@ struct BackupArgs {
   bool with_key = false;  // also copy the key file (to/from FILE.key)
 };
 
+// Arguments of `migrate-data`.
+struct MigrateDataArgs {
+  std::string from;  // the SQLite file
+  std::string to;    // the postgres:// URL
+};
+
 struct CliOutcome {
   Command command = Command::kServe;
   Config config;
   DeveloperArgs developer;
   BackupArgs backup;
+  MigrateDataArgs migrate_data;
   std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
 };
 

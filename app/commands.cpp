@@ -11,6 +11,8 @@
 
 #include "app/application.h"
 #include "app/http/render.h"
+#include "storage/migrate_data.h"
+#include "storage/postgres/connection.h"
 #include "storage/sqlite/backup.h"
 #include "storage/sqlite/db_lock.h"
 
@@ -46,7 +48,8 @@ int serve(const Config& config) {
   int port = 0;
   try {
     // Before the key file and the database are touched: a second server changes nothing.
-    lock.emplace(storage::DatabaseLock::acquire(config.db_path));
+    // PostgreSQL is shared by design: several nodes serve one database.
+    if (!config.postgres()) lock.emplace(storage::DatabaseLock::acquire(config.db_path));
     application = std::make_unique<Application>(config, Environment{clock, random, log});
     port = application->bind();
   } catch (const std::exception& e) {
@@ -203,7 +206,17 @@ nlohmann::ordered_json path_or_null(const std::optional<std::string>& path) {
 }
 
 // Takes no lock: the copy is one read transaction, which a running server does not notice.
+// backup and restore copy an SQLite file; PostgreSQL has its own tools for that.
+bool refuse_postgres(const Config& config, const char* command) {
+  if (!config.postgres()) return false;
+  print_failure(std::string(command) + " works on an SQLite --db; for a PostgreSQL database use pg_dump " +
+                "(e.g. pg_dump -Fc -f cobinar.dump '" + storage::redact_url(config.db_path) +
+                "') and pg_restore, and keep a copy of the --key-file with it");
+  return true;
+}
+
 int backup(const Config& config, const BackupArgs& args) {
+  if (refuse_postgres(config, "backup")) return 2;
   try {
     const auto written = storage::backup_database(config.db_path, args.out,
                                                   args.with_key ? std::optional(config.key_file_path()) : std::nullopt);
@@ -214,6 +227,42 @@ int backup(const Config& config, const BackupArgs& args) {
                                         {"key", path_or_null(written.key_path)}}
                              .dump()
               << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    print_failure(e.what());
+    return 1;
+  }
+}
+
+int migrate_data(const Config& config, const MigrateDataArgs& args) {
+  if (!storage::is_postgres_url(args.to)) {
+    print_failure("--to must be a postgres:// or postgresql:// URL");
+    return 2;
+  }
+  try {
+    // No server may write to the file while it is copied.
+    std::optional<storage::DatabaseLock> lock;
+    try {
+      lock.emplace(storage::DatabaseLock::acquire(args.from));
+    } catch (const storage::LockError& e) {
+      const std::string reason = e.what();
+      if (reason.starts_with("cannot ")) throw;
+      throw storage::LockError("a server is running on '" + args.from + "'; stop it before migrate-data (" + reason + ")");
+    }
+    core::SystemClock clock;
+    const auto copied = storage::migrate_data(args.from, args.to, core::format_timestamp(clock.now()));
+    nlohmann::ordered_json tables = nlohmann::ordered_json::object();
+    for (const auto& [table, rows] : copied.tables) tables[table] = rows;
+    const std::string key = config.key_file.empty() ? args.from + ".key" : config.key_file;
+    std::cout << nlohmann::ordered_json{{"from", args.from},
+                                        {"to", storage::redact_url(args.to)},
+                                        {"schemaVersion", copied.schema_version},
+                                        {"rows", tables},
+                                        {"keyFile", key}}
+                             .dump()
+              << "\n";
+    std::cerr << "Start every node with --db '" << storage::redact_url(args.to) << "' --key-file " << key
+              << " (the same key file on each node).\n";
     return 0;
   } catch (const std::exception& e) {
     print_failure(e.what());
@@ -232,6 +281,7 @@ std::string utc_stamp() {
 }
 
 int restore(const Config& config, const BackupArgs& args) {
+  if (refuse_postgres(config, "restore")) return 2;
   try {
     // Held until the end: no server starts on the database while it is being replaced.
     std::optional<storage::DatabaseLock> lock;
@@ -281,6 +331,7 @@ int run_command(const CliOutcome& outcome) {
     case Command::kToken: return token(outcome.config, outcome.developer);
     case Command::kBackup: return backup(outcome.config, outcome.backup);
     case Command::kRestore: return restore(outcome.config, outcome.backup);
+    case Command::kMigrateData: return migrate_data(outcome.config, outcome.migrate_data);
     case Command::kVersion:
       std::cout << version_line() << "\n";
       return 0;

@@ -21,7 +21,8 @@ struct Config {
   std::string db_path = "data.sqlite";
   std::string key_file;  // empty = "<db_path>.key"
   LogFormat log_format = LogFormat::kText;
-  storage::Durability durability = storage::Durability::kFull;
+  storage::Durability durability = storage::Durability::kFull;  // SQLite only
+  int db_pool_size = 16;  // --db-pool-size: PostgreSQL connections per node
   http::HttpOptions http;
   // --metrics-listen: Prometheus metrics at /metrics on this separate listener; nullopt = off.
   std::optional<http::HttpOptions> metrics_http;
@@ -42,7 +43,10 @@ struct Config {
   // Webhooks.
   core::WebhookOptions webhooks;
 
+  // With PostgreSQL there is no file to sit next to, and every node must use the same key:
+  // --key-file is required (runtime checks it).
   std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
+  bool postgres() const;
 };
 
 }  // namespace app

@@ -3,8 +3,11 @@
 #include "app/delivery/webhook_transport.h"
 #include "app/http/server.h"
 #include "storage/key_file.h"
+#include "storage/postgres/store.h"
 
 namespace app {
+
+bool Config::postgres() const { return storage::is_postgres_url(db_path); }
 
 namespace {
 
@@ -15,6 +18,10 @@ core::PlanCatalog make_plans(const Config& config) {
 }
 
 core::ServerKey open_server_key(const Config& config, core::Random& random) {
+  if (config.postgres() && config.key_file.empty()) {
+    throw http::StartupError(
+        "--key-file is required with a PostgreSQL --db: every node must use the same key file (copy it to each node)");
+  }
   storage::KeyBytes fresh{};
   random.fill(fresh);
   try {
@@ -47,9 +54,9 @@ std::map<std::string, std::shared_ptr<core::SmsDriver>> make_drivers(const Confi
 
 std::unique_ptr<storage::Store> open_database(const Config& config, const core::Clock& clock,
                                               core::ComponentMonitor* monitor) {
-  storage::DatabaseOptions options{config.db_path, config.durability};
+  std::function<void(std::string_view, std::string_view, std::string_view)> report;
   if (monitor != nullptr) {
-    options.report = [monitor](std::string_view component, std::string_view kind, std::string_view reason) {
+    report = [monitor](std::string_view component, std::string_view kind, std::string_view reason) {
       if (kind.empty()) {
         monitor->recovered(component);
       } else {
@@ -61,6 +68,11 @@ std::unique_ptr<storage::Store> open_database(const Config& config, const core::
     };
   }
   try {
+    if (config.postgres()) {
+      return storage::PgStore::open({config.db_path, config.db_pool_size, report}, core::format_timestamp(clock.now()));
+    }
+    storage::DatabaseOptions options{config.db_path, config.durability};
+    options.report = report;
     return storage::Database::open(options, core::format_timestamp(clock.now()));
   } catch (const std::exception& e) {
     throw http::StartupError(e.what());

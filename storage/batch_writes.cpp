@@ -93,8 +93,8 @@ void upsert_daily_stats(Connection& db, const std::string& app_id, const std::st
                         const std::string& day, long long sent, long long verified, long long failed) {
   Prepared s_prepared(db,
                       "INSERT INTO daily_stats(app_id, developer_id, day, sent, verified, failed) VALUES(?, ?, ?, ?, ?, ?) "
-                      "ON CONFLICT(app_id, day) DO UPDATE SET sent = sent + excluded.sent, "
-                      "verified = verified + excluded.verified, failed = failed + excluded.failed");
+                      "ON CONFLICT(app_id, day) DO UPDATE SET sent = daily_stats.sent + excluded.sent, "
+                      "verified = daily_stats.verified + excluded.verified, failed = daily_stats.failed + excluded.failed");
   Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, developer_id);
@@ -109,7 +109,7 @@ void upsert_active_phones(Connection& db, ActiveScope scope, const std::string& 
                           long long delta) {
   Prepared s_prepared(db,
                       "INSERT INTO active_phone_days(scope, scope_id, day, phones) VALUES(?, ?, ?, ?) "
-                      "ON CONFLICT(scope, scope_id, day) DO UPDATE SET phones = phones + excluded.phones");
+                      "ON CONFLICT(scope, scope_id, day) DO UPDATE SET phones = active_phone_days.phones + excluded.phones");
   Statement& s = *s_prepared;
   s.bind(1, active_scope_name(scope));
   s.bind(2, scope_id);

@@ -381,7 +381,7 @@ int purge(Connection& db, const std::string& cutoff, int batch) {
   for (const auto& [table, key] : {std::pair{"otp_requests", "id"}, {"inbox_messages", "id"}, {"events", "seq"}}) {
     Prepared s_prepared(db, std::string("DELETE FROM ") + table + " WHERE " + key + " IN (SELECT " + key +
                                 " FROM (SELECT " + key + ", created_at FROM " + table + " ORDER BY " + key +
-                                " LIMIT ?2) WHERE created_at < ?1)");
+                                " LIMIT ?2) AS oldest WHERE created_at < ?1)");
     Statement& s = *s_prepared;
     s.bind(1, cutoff);
     s.bind(2, batch);

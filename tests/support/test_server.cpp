@@ -1,8 +1,49 @@
 #include "tests/support/test_server.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "storage/postgres/connection.h"
 
 namespace testing {
+
+std::string test_postgres_url() {
+  const char* url = std::getenv("COBINAR_TEST_POSTGRES");
+  return url != nullptr ? url : "";
+}
+
+namespace {
+// `url` with its database name replaced.
+std::string with_database(const std::string& url, const std::string& name) {
+  const auto scheme = url.find("://");
+  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  const auto query = url.find('?');
+  const std::string base = slash == std::string::npos ? url.substr(0, query) : url.substr(0, slash);
+  const std::string rest = query == std::string::npos ? "" : url.substr(query);
+  return base + "/" + name + rest;
+}
+}  // namespace
+
+TempPostgresDatabase::TempPostgresDatabase() : admin_url_(test_postgres_url()) {
+  static std::atomic<int> counter{0};
+  name_ = "cobinar_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  storage::PgConnection admin(admin_url_);
+  admin.exec("DROP DATABASE IF EXISTS " + name_);
+  admin.exec("CREATE DATABASE " + name_);
+  url_ = with_database(admin_url_, name_);
+}
+
+TempPostgresDatabase::~TempPostgresDatabase() {
+  try {
+    storage::PgConnection admin(admin_url_);
+    admin.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (...) {
+    // The server goes away with the test run anyway.
+  }
+}
 
 using namespace std::chrono_literals;
 
@@ -10,9 +51,17 @@ TestServer::TestServer(TestServerOptions options)
     : clock_(core::TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 7 / 3) + 14h + 22min + 10s)) {
   log_ = std::make_unique<app::Log>(app::LogFormat::kText, clock_, [this](std::string_view line) {
     std::lock_guard lock(log_mutex_);
+    // COBINAR_TEST_ECHO_LOG=1 shows the server's log while debugging a test.
+    static const bool echo = std::getenv("COBINAR_TEST_ECHO_LOG") != nullptr;
+    if (echo) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     log_lines_.emplace_back(line);
   });
   config_.db_path = dir_.file("test.sqlite");
+  if (!test_postgres_url().empty()) {
+    postgres_ = std::make_unique<TempPostgresDatabase>();
+    config_.db_path = postgres_->url();
+    config_.key_file = dir_.file("test.key");
+  }
   config_.http.port = 0;
   config_.http.threads = 8;
   if (options.configure) options.configure(config_);

@@ -1,6 +1,10 @@
 // The API test fixture: the real Application (same wiring as the binary) serving on an
 // ephemeral 127.0.0.1 port with a fresh temporary database, a manual clock, seeded randomness
 // and captured log lines. Stopped and joined on destruction.
+//
+// The engine is the suite's one parameter: with COBINAR_TEST_POSTGRES set to a superuser's
+// URL (scripts/with-postgres.sh sets it), every server gets a fresh PostgreSQL database,
+// dropped afterwards; otherwise a fresh SQLite file. A test that sets db_path itself keeps it.
 #pragma once
 
 #include <httplib.h>
@@ -17,6 +21,22 @@
 #include "tests/support/temp_dir.h"
 
 namespace testing {
+
+// A fresh PostgreSQL database on the COBINAR_TEST_POSTGRES server, dropped on destruction.
+class TempPostgresDatabase {
+ public:
+  TempPostgresDatabase();
+  ~TempPostgresDatabase();
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+// The COBINAR_TEST_POSTGRES URL, or "" when the suite runs on SQLite.
+std::string test_postgres_url();
 
 struct TestServerOptions {
   std::function<void(app::Config&)> configure;  // adjust the config before start
@@ -40,6 +60,7 @@ class TestServer {
 
  private:
   TempDir dir_;
+  std::unique_ptr<TempPostgresDatabase> postgres_;
   core::ManualClock clock_;
   core::SeededRandom random_{42};
   mutable std::mutex log_mutex_;
