@@ -51,8 +51,10 @@ AccountService::AccountService(storage::Store& db, const Clock& clock, Random& r
       plans_(plans),
       options_(options),
       refresh_key_(key.derive("refresh")),
-      login_by_email_(clock, options.login_rate_limit, options.login_window),
-      login_by_address_(clock, options.login_rate_limit, options.login_window) {}
+      login_by_email_(make_rate_limit(db, clock, "login_by_email", options.login_rate_limit, options.login_window,
+                                      key.derive("rate-limits"))),
+      login_by_address_(make_rate_limit(db, clock, "login_by_address", options.login_rate_limit, options.login_window,
+                                        key.derive("rate-limits"))) {}
 
 std::string AccountService::refresh_token_hash(std::string_view token) const {
   std::string hash(32, '\0');
@@ -134,9 +136,9 @@ Result<Session> AccountService::login(const nlohmann::json& body, const std::str
   if (!fields.ok()) return fields.error();
 
   const std::string key = email_key(*email);
-  if (auto wait = login_by_address_.acquire(client_address)) return rate_limited(*wait);
-  if (auto wait = login_by_email_.acquire(key)) {
-    login_by_address_.release(client_address);
+  if (auto wait = login_by_address_->acquire(client_address)) return rate_limited(*wait);
+  if (auto wait = login_by_email_->acquire(key)) {
+    login_by_address_->release(client_address);
     return rate_limited(*wait);
   }
 

@@ -93,8 +93,8 @@ class AccountService {
   const PlanCatalog& plans_;
   AccountOptions options_;
   ServerKey::Bytes refresh_key_;
-  RateLimiter login_by_email_;
-  RateLimiter login_by_address_;
+  std::unique_ptr<RateLimit> login_by_email_;
+  std::unique_ptr<RateLimit> login_by_address_;
 };
 
 // The key email uniqueness and lookups use: lower-cased.

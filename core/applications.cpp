@@ -7,6 +7,7 @@
 #include "core/projects.h"
 #include "core/validation.h"
 #include "storage/applications.h"
+#include "storage/locks.h"
 #include "storage/projects.h"
 
 namespace core {
@@ -157,6 +158,7 @@ Result<CreatedApplication> ApplicationService::create(const Developer& owner, co
   const Plan* plan = plans_.find(owner.plan);
   enum class Outcome { kCreated, kNoProject, kLimit };
   const Outcome outcome = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     if (!storage::projects::find(c, owner.id, row.project_id)) return Outcome::kNoProject;
     if (plan && plan->max_applications && storage::applications::count(c, owner.id) >= *plan->max_applications) {
       return Outcome::kLimit;
@@ -193,6 +195,7 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
   enum class Outcome { kUpdated, kNoApp, kNoProject };
   storage::ApplicationRow updated;
   const Outcome outcome = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     auto found = storage::applications::find(c, owner.id, id);
     if (!found) return Outcome::kNoApp;
     if (project_id && !storage::projects::find(c, owner.id, *project_id)) return Outcome::kNoProject;
@@ -212,6 +215,7 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
 
 Status ApplicationService::remove(const Developer& owner, const std::string& id) {
   const bool removed = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     if (!storage::applications::find(c, owner.id, id)) return false;
     storage::applications::remove(c, owner.id, id);  // credentials (and webhooks) cascade
     return true;
@@ -236,6 +240,7 @@ Result<Rotation> ApplicationService::rotate(const Developer& owner, const std::s
       grace && *grace > 0 ? std::optional(format_timestamp(now_time + std::chrono::seconds(*grace))) : std::nullopt;
   std::optional<Credential> credential;
   const bool rotated = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     auto found = storage::applications::find(c, owner.id, id);
     if (!found) return false;
     credential = make_credential(type, found->environment, now);

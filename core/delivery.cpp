@@ -63,9 +63,18 @@ void DeliveryWorker::serve() {
 }
 
 int DeliveryWorker::run_due() {
-  const std::string now = format_timestamp(clock_.now());
-  const auto jobs = db_.read([&](storage::Connection& c) { return storage::sms_jobs::due(c, now, options_.batch); });
+  const TimePoint claimed_at = clock_.now();
+  const std::string now = format_timestamp(claimed_at);
+  // A read first: most passes find nothing due and must not queue a write for that.
+  if (!db_.read([&](storage::Connection& c) { return storage::sms_jobs::any_due(c, now); })) return 0;
+  const auto jobs = db_.write([&](storage::Connection& c) {
+    return storage::sms_jobs::claim_due(c, now, format_timestamp(claimed_at + options_.lease), options_.batch);
+  });
+  // Attempts start only while the lease still covers one (another worker may claim the rest
+  // once it ends; they wait for that, or the next pass of this one).
+  const TimePoint start_by = claimed_at + options_.lease / 2;
   for (auto job : jobs) {
+    if (clock_.now() >= start_by) break;
     DeliveryOutcome outcome;
     const auto driver = drivers_.find(job.driver);
     const auto text = job.message_box ? unseal(*job.message_box, message_key_) : std::nullopt;

@@ -44,6 +44,8 @@ struct DeliveryOptions {
   std::vector<std::chrono::seconds> retry_schedule{std::chrono::seconds(5), std::chrono::seconds(30),
                                                    std::chrono::seconds(120)};
   int batch = 32;
+  // A claimed job is this worker's alone for this long (then any node's worker may retry it).
+  std::chrono::seconds lease{300};
 };
 
 // What one delivery attempt of an SMS job came to (for metrics).

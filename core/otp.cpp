@@ -8,6 +8,7 @@
 #include "core/validation.h"
 #include "storage/analytics.h"
 #include "storage/applications.h"
+#include "storage/locks.h"
 #include "storage/otp.h"
 
 namespace core {
@@ -81,9 +82,12 @@ OtpService::OtpService(storage::Store& db, const Clock& clock, Random& random, c
       events_written_(std::move(events_written)),
       code_key_(key.derive("otp-hmac")),
       message_key_(key.derive("sms-msg")),
-      send_by_app_(clock, options_.send_rate_limit, std::chrono::minutes(1)),
-      send_by_phone_(clock, options_.phone_send_limit, std::chrono::minutes(10)),
-      verify_by_app_(clock, options_.verify_rate_limit, std::chrono::minutes(1)) {}
+      send_by_app_(make_rate_limit(db, clock, "send_by_app", options_.send_rate_limit, std::chrono::minutes(1),
+                                   key.derive("rate-limits"))),
+      send_by_phone_(make_rate_limit(db, clock, "send_by_phone", options_.phone_send_limit, std::chrono::minutes(10),
+                                     key.derive("rate-limits"))),
+      verify_by_app_(make_rate_limit(db, clock, "verify_by_app", options_.verify_rate_limit, std::chrono::minutes(1),
+                                     key.derive("rate-limits"))) {}
 
 std::string OtpService::code_hash(const std::string& request_id, std::string_view code) const {
   const std::string message = request_id + ":" + std::string(code);
@@ -113,9 +117,9 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   }
 
   // A request refused by one limit must not use up the other.
-  if (auto wait = send_by_app_.acquire(app.id)) return rate_limited(*wait, "codes sent by this application");
-  if (auto wait = send_by_phone_.acquire(app.id + "|" + *phone)) {
-    send_by_app_.release(app.id);
+  if (auto wait = send_by_app_->acquire(app.id)) return rate_limited(*wait, "codes sent by this application");
+  if (auto wait = send_by_phone_->acquire(app.id + "|" + *phone)) {
+    send_by_app_->release(app.id);
     return rate_limited(*wait, "codes sent to this phone");
   }
 
@@ -136,6 +140,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
 
   std::optional<std::string> locked_until;
   db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::phone(app.id, *phone));
     const auto failures = storage::phone_failures::get(c, app.id, *phone);
     if (locked(failures, now)) {
       locked_until = failures->locked_until;
@@ -172,7 +177,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     fields.reject("code", "must be exactly 6 digits");
   }
   if (!fields.ok()) return fields.error();
-  if (auto wait = verify_by_app_.acquire(app.id)) return rate_limited(*wait, "verifications by this application");
+  if (auto wait = verify_by_app_->acquire(app.id)) return rate_limited(*wait, "verifications by this application");
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
@@ -185,6 +190,11 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
   Outcome outcome = db_.write([&](storage::Connection& c) -> Outcome {
     auto found = storage::otp::find(c, *request_id);
     if (!found || found->app_id != app.id) return {Error::not_found("OTP request not found."), {}};
+    // Another node may have changed the request while this one waited for its phone.
+    if (storage::locks::exclusive(c, storage::locks::phone(app.id, found->phone))) {
+      found = storage::otp::find(c, *request_id);
+      if (!found) return {Error::not_found("OTP request not found."), {}};
+    }
     storage::OtpRow row = *found;
     const auto failures = storage::phone_failures::get(c, app.id, row.phone);
     if (locked(failures, now)) {
@@ -232,6 +242,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
       storage::analytics::move_active_phone(c, storage::ActiveScope::kApplication, app.id, previous_here, now);
       emit(c, clock_, random_, "otp.verified", row.developer_id, app.id, row.id, row.phone, "verified",
            {{"verifiedAt", now}});
+      storage::locks::exclusive(c, storage::locks::identity(row.developer_id, row.phone));
       auto identity = storage::identities::find(c, row.developer_id, row.phone);
       const bool created = !identity;
       storage::analytics::move_active_phone(c, storage::ActiveScope::kDeveloper, row.developer_id,

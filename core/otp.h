@@ -102,9 +102,9 @@ class OtpService {
   std::function<void()> events_written_;
   ServerKey::Bytes code_key_;
   ServerKey::Bytes message_key_;
-  RateLimiter send_by_app_;
-  RateLimiter send_by_phone_;
-  RateLimiter verify_by_app_;
+  std::unique_ptr<RateLimit> send_by_app_;
+  std::unique_ptr<RateLimit> send_by_phone_;
+  std::unique_ptr<RateLimit> verify_by_app_;
 };
 
 }  // namespace core

@@ -2,6 +2,7 @@
 
 #include "core/ids.h"
 #include "core/validation.h"
+#include "storage/locks.h"
 #include "storage/projects.h"
 
 namespace core {
@@ -41,6 +42,7 @@ Result<Project> ProjectService::create(const Developer& owner, const nlohmann::j
   const std::string now = format_timestamp(clock_.now());
   storage::ProjectRow row{new_id(clock_, random_), owner.id, *name, description.value_or(""), now, now, 0};
   const bool created = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     // Counted in the same transaction as the insert, so parallel creates cannot overshoot.
     if (plan && plan->max_projects && storage::projects::count(c, owner.id) >= *plan->max_projects) return false;
     storage::projects::insert(c, row);
@@ -63,6 +65,7 @@ Result<Project> ProjectService::update(const Developer& owner, const std::string
   if (!fields.ok()) return fields.error();
   const std::string now = format_timestamp(clock_.now());
   const auto row = db_.write([&](storage::Connection& c) -> std::optional<storage::ProjectRow> {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     auto found = storage::projects::find(c, owner.id, id);
     if (!found) return std::nullopt;
     if (name) found->name = *name;
@@ -78,6 +81,7 @@ Result<Project> ProjectService::update(const Developer& owner, const std::string
 Status ProjectService::remove(const Developer& owner, const std::string& id) {
   enum class Outcome { kDeleted, kMissing, kHasApplications };
   const Outcome outcome = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     const auto found = storage::projects::find(c, owner.id, id);
     if (!found) return Outcome::kMissing;
     if (found->application_count > 0) return Outcome::kHasApplications;

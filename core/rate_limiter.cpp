@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "storage/rate_limits.h"
+
 namespace core {
 
 RateLimiter::RateLimiter(const Clock& clock, int limit, std::chrono::milliseconds window)
@@ -61,6 +63,40 @@ void RateLimiter::release(std::string_view key) {
   std::lock_guard lock(mutex_);
   const auto found = events_.find(id);
   if (found != events_.end() && found->second.live() > 0) found->second.times.pop_back();
+}
+
+std::unique_ptr<RateLimit> make_rate_limit(storage::Store& store, const Clock& clock, std::string name, int limit,
+                                           std::chrono::milliseconds window, const std::array<unsigned char, 32>& hash_key) {
+  if (store.engine() == storage::Engine::kSqlite) return std::make_unique<RateLimiter>(clock, limit, window);
+  return std::make_unique<SharedRateLimiter>(store, clock, std::move(name), limit, window, hash_key);
+}
+
+SharedRateLimiter::SharedRateLimiter(storage::Store& store, const Clock& clock, std::string name, int limit,
+                                     std::chrono::milliseconds window, const std::array<unsigned char, 32>& hash_key)
+    : store_(store), clock_(clock), name_(std::move(name)), limit_(limit), window_(window), hash_key_(hash_key) {}
+
+std::string SharedRateLimiter::hash(std::string_view key) const {
+  std::string out(16, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(key.data()), key.size(), hash_key_.data(), hash_key_.size());
+  return out;
+}
+
+std::optional<std::chrono::seconds> SharedRateLimiter::acquire(std::string_view key) {
+  const TimePoint now = clock_.now();
+  const std::string hashed = hash(key);
+  const auto oldest = store_.write([&](storage::Connection& c) {
+    return storage::rate_limits::acquire(c, name_, hashed, format_timestamp(now), format_timestamp(now - window_),
+                                         limit_);
+  });
+  if (!oldest) return std::nullopt;
+  const auto frees = parse_timestamp(*oldest).value_or(now) + window_;
+  return std::max(std::chrono::ceil<std::chrono::seconds>(frees - now), std::chrono::seconds(1));
+}
+
+void SharedRateLimiter::release(std::string_view key) {
+  const std::string hashed = hash(key);
+  store_.write([&](storage::Connection& c) { storage::rate_limits::release(c, name_, hashed); });
 }
 
 std::size_t RateLimiter::tracked_keys() {

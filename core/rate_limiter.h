@@ -1,4 +1,8 @@
-// A sliding-window rate limiter kept in memory: at most `limit` events per key per `window`.
+// Sliding-window rate limits. RateLimit is what the services use; make_rate_limit picks the
+// one for the store: RateLimiter in memory for SQLite (one process owns the file), or
+// SharedRateLimiter counted in the PostgreSQL database, so the limits hold across nodes.
+//
+// RateLimiter, kept in memory: at most `limit` events per key per `window`.
 // Exact, with memory proportional to the events inside the window: keys are stored as a keyed
 // 64-bit hash (SipHash with a per-limiter random key, so nobody can aim collisions), the
 // timestamps of a key in a flat vector, and expired keys are dropped in arrival order as time
@@ -16,19 +20,35 @@
 #include <utility>
 #include <vector>
 
+#include <memory>
+#include <string>
+
 #include "core/clock.h"
+#include "storage/store.h"
 
 namespace core {
 
-class RateLimiter {
+class RateLimit {
+ public:
+  virtual ~RateLimit() = default;
+  // Records one event for `key` and returns nullopt if within the limit; otherwise records
+  // nothing and returns how long to wait (whole seconds, at least 1).
+  virtual std::optional<std::chrono::seconds> acquire(std::string_view key) = 0;
+  // Takes back the latest event of `key` (when a later check refused the request after all).
+  virtual void release(std::string_view key) = 0;
+};
+
+// `name` tells one limit's events from another's in the database; `hash_key` (32 bytes)
+// keys the hash that stands for each key there (keys hold phone numbers and addresses).
+std::unique_ptr<RateLimit> make_rate_limit(storage::Store& store, const Clock& clock, std::string name, int limit,
+                                           std::chrono::milliseconds window, const std::array<unsigned char, 32>& hash_key);
+
+class RateLimiter : public RateLimit {
  public:
   RateLimiter(const Clock& clock, int limit, std::chrono::milliseconds window);
 
-  // Records one event for `key` and returns nullopt if within the limit; otherwise records
-  // nothing and returns how long to wait (whole seconds, at least 1).
-  std::optional<std::chrono::seconds> acquire(std::string_view key);
-  // Takes back the latest event of `key` (when a later check refused the request after all).
-  void release(std::string_view key);
+  std::optional<std::chrono::seconds> acquire(std::string_view key) override;
+  void release(std::string_view key) override;
 
   // Keys that currently hold events (for tests and measurements).
   std::size_t tracked_keys();
@@ -53,6 +73,27 @@ class RateLimiter {
   // Every recorded event in time order, so keys whose last event left the window are found
   // without scanning the map.
   std::deque<std::pair<TimePoint, std::uint64_t>> arrivals_;
+};
+
+// Counted in the database (storage::rate_limits): exact across every node of it, at the cost
+// of one small write transaction per acquire.
+class SharedRateLimiter : public RateLimit {
+ public:
+  SharedRateLimiter(storage::Store& store, const Clock& clock, std::string name, int limit,
+                    std::chrono::milliseconds window, const std::array<unsigned char, 32>& hash_key);
+
+  std::optional<std::chrono::seconds> acquire(std::string_view key) override;
+  void release(std::string_view key) override;
+
+ private:
+  std::string hash(std::string_view key) const;
+
+  storage::Store& store_;
+  const Clock& clock_;
+  const std::string name_;
+  const int limit_;
+  const std::chrono::milliseconds window_;
+  std::array<unsigned char, 32> hash_key_;
 };
 
 }  // namespace core

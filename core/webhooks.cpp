@@ -9,6 +9,7 @@
 #include "core/net_guard.h"
 #include "core/jwt.h"
 #include "storage/applications.h"
+#include "storage/locks.h"
 
 namespace core {
 
@@ -199,16 +200,20 @@ int WebhookEngine::fan_out() {
   });
   if (!pending) return 0;
   const std::string now = format_timestamp(clock_.now());
+  // Events past it may still be in flight on another connection (PostgreSQL).
+  const long long settled = storage::outbox::settled(db_);
   return db_.write([&](storage::Connection& c) {
+    // One fan-out at a time across nodes too (the mutex above serves this process).
+    storage::locks::exclusive(c, "outbox:fan-out");
     const long long cursor = storage::outbox::cursor(c, kCursorName);
     if (!storage::webhooks::any_enabled(c)) {
       // Nobody listens: move past every event without reading them (read, they would have
       // been delivered to nobody either).
-      const long long latest = storage::outbox::latest(c);
+      const long long latest = std::min(storage::outbox::latest(c), settled);
       if (latest > cursor) storage::outbox::set_cursor(c, kCursorName, latest);
       return 0;
     }
-    const auto events = storage::outbox::after(c, cursor, 200);
+    const auto events = storage::outbox::after(c, cursor, 200, settled);
     std::unordered_map<std::string, std::vector<storage::WebhookRow>> hooks_of_app;
     for (const auto& event : events) {
       auto hooks = hooks_of_app.find(event.app_id);
@@ -435,6 +440,7 @@ Result<Webhook> WebhookService::create(const Developer& owner, const nlohmann::j
   const std::string now = format_timestamp(clock_.now());
   storage::WebhookRow row{new_id(clock_, random_), owner.id, *app_id, *url, *events, "enabled", now, now};
   const bool created = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     if (!storage::applications::find(c, owner.id, *app_id)) return false;
     storage::webhooks::insert(c, row);
     return true;
@@ -460,6 +466,7 @@ Result<Webhook> WebhookService::update(const Developer& owner, const std::string
   if (!fields.ok()) return fields.error();
   const std::string now = format_timestamp(clock_.now());
   const auto row = db_.write([&](storage::Connection& c) -> std::optional<storage::WebhookRow> {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     auto found = storage::webhooks::find(c, owner.id, id);
     if (!found) return std::nullopt;
     if (url) found->url = *url;
@@ -475,6 +482,7 @@ Result<Webhook> WebhookService::update(const Developer& owner, const std::string
 
 Status WebhookService::remove(const Developer& owner, const std::string& id) {
   const bool removed = db_.write([&](storage::Connection& c) {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
     if (!storage::webhooks::find(c, owner.id, id)) return false;
     storage::webhooks::remove(c, owner.id, id);
     return true;

@@ -119,6 +119,19 @@ void upsert_active_phones(Connection& db, ActiveScope scope, const std::string& 
 }
 
 void insert_events(Connection& db, const std::vector<EventRow>& rows) {
+  if (db.engine() == Engine::kPostgres) {
+    // The shared lock is taken before the row draws its seq and held until the transaction
+    // ends: outbox::settled() waits for it, so the fan-out never passes a seq still in flight.
+    for (const EventRow& row : rows) {
+      Prepared s_prepared(db,
+                          "INSERT INTO events(id, type, developer_id, app_id, request_id, phone, status, payload, "
+                          "created_at) SELECT ?, ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, ? FROM "
+                          "(SELECT pg_advisory_xact_lock_shared(hashtextextended('cobinar-phone:events', 0))) AS held");
+      bind_event(*s_prepared, 1, row);
+      s_prepared->exec();
+    }
+    return;
+  }
   // Three statement shapes, each prepared once per connection, cover any count.
   static const std::string sql[] = {event_insert_sql(16), event_insert_sql(4), event_insert_sql(1)};
   static constexpr std::size_t chunk[] = {16, 4, 1};

@@ -1,5 +1,7 @@
 #include "storage/otp.h"
 
+#include <algorithm>
+
 
 #include "storage/batch_writes.h"
 #include "storage/sql.h"
@@ -187,13 +189,16 @@ void insert(Connection& db, const SmsJobRow& row) {
   s.exec();
 }
 
-std::vector<SmsJobRow> due(Connection& db, const std::string& now, int limit) {
-  Prepared q_prepared(db, std::string("SELECT ") + kColumns +
-                              " FROM sms_jobs WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at "
-                              "LIMIT ?");
+std::vector<SmsJobRow> claim_due(Connection& db, const std::string& now, const std::string& lease_until, int limit) {
+  // Other workers' claims (other nodes') are passed over, not waited for.
+  const char* skip_locked = db.engine() == Engine::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
+  Prepared q_prepared(db, std::string("UPDATE sms_jobs SET next_attempt_at = ?2 WHERE id IN (SELECT id FROM sms_jobs "
+                                      "WHERE status = 'queued' AND next_attempt_at <= ?1 ORDER BY next_attempt_at "
+                                      "LIMIT ?3") + skip_locked + ") RETURNING " + kColumns);
   Statement& q = *q_prepared;
   q.bind(1, now);
-  q.bind(2, limit);
+  q.bind(2, lease_until);
+  q.bind(3, limit);
   std::vector<SmsJobRow> rows;
   while (q.executeStep()) {
     rows.push_back(SmsJobRow{static_cast<long long>(q.getColumn(0).getInt64()), q.getColumn(1).getString(), q.getColumn(2).getString(),
@@ -202,7 +207,15 @@ std::vector<SmsJobRow> due(Connection& db, const std::string& now, int limit) {
                              q.getColumn(9).getInt(), q.getColumn(10).getString(), text_or_null(q.getColumn(11)),
                              q.getColumn(12).getString()});
   }
+  // RETURNING gives no order; ids grow with time, so this sends the oldest first.
+  std::sort(rows.begin(), rows.end(), [](const SmsJobRow& a, const SmsJobRow& b) { return a.id < b.id; });
   return rows;
+}
+
+bool any_due(Connection& db, const std::string& now) {
+  Prepared q(db, "SELECT 1 FROM sms_jobs WHERE status = 'queued' AND next_attempt_at <= ? LIMIT 1");
+  q->bind(1, now);
+  return q->executeStep();
 }
 
 void update(Connection& db, const SmsJobRow& row) {

@@ -83,7 +83,11 @@ struct SmsJobRow {
 namespace sms_jobs {
 
 void insert(Connection& db, const SmsJobRow& row);
-std::vector<SmsJobRow> due(Connection& db, const std::string& now, int limit);
+// Leases up to `limit` queued jobs due at `now` by moving their next attempt to `lease_until`
+// (a worker that dies mid-flight only delays them), oldest first.
+std::vector<SmsJobRow> claim_due(Connection& db, const std::string& now, const std::string& lease_until, int limit);
+// Whether any queued job is due at `now` (a read, before claiming with a write).
+bool any_due(Connection& db, const std::string& now);
 // Writes status, attempts, next_attempt_at, last_error and the boxes.
 void update(Connection& db, const SmsJobRow& row);
 void erase_message(Connection& db, const std::string& request_id);

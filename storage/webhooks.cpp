@@ -42,6 +42,9 @@ DeliveryRow read_delivery(Statement& q) {
 
 }  // namespace
 
+// Claims of other transactions (other workers, other nodes) are passed over, not waited for.
+static std::string skip_locked(Connection& db) { return db.engine() == Engine::kPostgres ? " FOR UPDATE SKIP LOCKED" : ""; }
+
 namespace webhooks {
 
 void insert(Connection& db, const WebhookRow& row) {
@@ -174,7 +177,7 @@ std::vector<DeliveryRow> claim_due(Connection& db, const std::string& now, const
                                    int limit) {
   Prepared q_prepared(db, std::string("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id IN (") +
                               "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 "
-                              "ORDER BY next_attempt_at LIMIT ?3) RETURNING " + kDeliveryColumns);
+                              "ORDER BY next_attempt_at LIMIT ?3" + skip_locked(db) + ") RETURNING " + kDeliveryColumns);
   Statement& q = *q_prepared;
   q.bind(1, now);
   q.bind(2, lease_until);
@@ -238,11 +241,21 @@ void set_cursor(Connection& db, const std::string& name, long long seq) {
   s.exec();
 }
 
-std::vector<EventRow> after(Connection& db, long long seq, int limit) {
-  Prepared q_prepared(db, std::string("SELECT ") + events::kColumns + " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+long long settled(Store& store) {
+  if (store.engine() == Engine::kSqlite) return kAnySeq;
+  return store.write([](Connection& c) {
+    c.exec("SELECT pg_advisory_xact_lock(hashtextextended('cobinar-phone:events', 0))");
+    return latest(c);
+  });
+}
+
+std::vector<EventRow> after(Connection& db, long long seq, int limit, long long up_to) {
+  Prepared q_prepared(db, std::string("SELECT ") + events::kColumns +
+                              " FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
   Statement& q = *q_prepared;
-  q.bind(1, static_cast<int64_t>(seq));
-  q.bind(2, limit);
+  q.bind(1, static_cast<long long>(seq));
+  q.bind(2, up_to);
+  q.bind(3, limit);
   std::vector<EventRow> rows;
   while (q.executeStep()) rows.push_back(events::read_row(q));
   return rows;

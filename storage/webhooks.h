@@ -3,6 +3,7 @@
 #pragma once
 
 #include "storage/sql.h"
+#include "storage/store.h"
 
 
 #include <optional>
@@ -74,9 +75,18 @@ void update(Connection& db, const DeliveryRow& row);
 
 namespace outbox {
 
+inline constexpr long long kAnySeq = 0x7fffffffffffffffLL;
+
+// The highest seq below which no event can still appear: every transaction that drew a
+// smaller seq has ended. With SQLite (one writer) any seq; with PostgreSQL a transaction
+// waits until the transactions that insert events have ended (they hold a shared lock that
+// this one takes exclusively) and reads the latest seq, so the fan-out never passes an event
+// that a slower transaction commits later.
+long long settled(Store& store);
+
 long long cursor(Connection& db, const std::string& name);
 void set_cursor(Connection& db, const std::string& name, long long seq);
-std::vector<EventRow> after(Connection& db, long long seq, int limit);
+std::vector<EventRow> after(Connection& db, long long seq, int limit, long long up_to = kAnySeq);
 // The newest event's seq (0 when there is none).
 long long latest(Connection& db);
 
