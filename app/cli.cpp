@@ -178,6 +178,14 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
           ->envname("COBINAR_WEBHOOK_ALLOW_PRIVATE"),
       ConfigValueKind::kBoolean};
   add("webhook-workers", config.webhooks.workers, "Webhook delivery threads")->check(CLI::Range(1, 64));
+  int webhook_lease = static_cast<int>(config.webhooks.lease.count());
+  add("webhook-lease", webhook_lease,
+      "Seconds a claimed webhook delivery belongs to its worker; after a crash (of any node) it is retried then")
+      ->check(CLI::Range(16, 3600));
+  int sms_lease = static_cast<int>(config.sms_delivery.lease.count());
+  add("sms-lease", sms_lease,
+      "Seconds a claimed SMS job belongs to its worker; after a crash (of any node) it is retried then")
+      ->check(CLI::Range(10, 3600));
   add("webhook-retry-schedule", webhook_retry_schedule, "Seconds between webhook delivery attempts, then failed")
       ->delimiter(',')
       ->check(CLI::Range(0, 604800));
@@ -319,6 +327,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   config.otp.ttl = std::chrono::seconds(otp_ttl);
   config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);
   config.webhooks.allow_http = webhook_allow_http;
+  config.webhooks.lease = std::chrono::seconds(webhook_lease);
+  config.sms_delivery.lease = std::chrono::seconds(sms_lease);
   config.webhooks.allow_private = webhook_allow_private;
   config.webhooks.retry_schedule.clear();
   for (int seconds : webhook_retry_schedule) config.webhooks.retry_schedule.emplace_back(seconds);
