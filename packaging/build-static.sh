@@ -2,7 +2,8 @@
 # Builds the self-contained release binary dist/cobinar-phone: httplib (compiled in from
 # Debian 13's cpp-httplib source package, as in every build: CMake runs
 # scripts/fetch-httplib.sh), OpenSSL, SQLite, SQLiteCpp, libsodium, zlib, brotli, tcmalloc
-# (the allocator, CMake COBINAR_ALLOCATOR) and libstdc++/libgcc are linked statically; only
+# (the allocator, CMake COBINAR_ALLOCATOR), libpq (built by packaging/build-libpq.sh) and
+# libstdc++/libgcc are linked statically; only
 # glibc's own libraries stay dynamic.
 # Verify the result with packaging/check-static.sh.
 #
@@ -31,10 +32,15 @@ if [ -d "$build_dir/httplib" ]; then
   cmake_reset=(-UCOBINAR_HTTPLIB_SOURCE_DIR)
 fi
 
+# libpq for the PostgreSQL engine: Debian's libpq.a needs GSSAPI and LDAP, which have no static
+# archives, so build it from Debian's postgresql-15 source package without them (reused).
+packaging/build-libpq.sh "$PWD/$build_dir/libpq"
+
 # --- configure and build ----------------------------------------------------------------------
 cmake -S . -B "$build_dir" "${cmake_reset[@]}" \
   -DCMAKE_BUILD_TYPE=Release \
   -DCOBINAR_STATIC=ON \
+  -DCOBINAR_LIBPQ_DIR="$PWD/$build_dir/libpq" \
   -DCOBINAR_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build_dir" --target cobinar-phone -j2
 
