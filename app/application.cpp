@@ -115,7 +115,9 @@ void Application::run() {
   const auto retention = std::chrono::days(runtime_.config().retention_days);
   retention_ = std::make_unique<core::PeriodicTask>(std::chrono::hours(1), [this, retention] {
     try {
-      const int removed = runtime_.otp().purge_history(retention);
+      // One node at a time (PostgreSQL); another node's pass does the same work.
+      int removed = 0;
+      runtime_.database().run_alone("retention", [&] { removed = runtime_.otp().purge_history(retention); });
       if (removed > 0) env_.log.info("retention purge", {{"rows", removed}});
       runtime_.monitor().recovered("retention");
     } catch (const std::exception& e) {
@@ -125,7 +127,7 @@ void Application::run() {
   retention_->start();
   expiry_ = std::make_unique<core::PeriodicTask>(kExpirySweepInterval, [this] {
     try {
-      runtime_.otp().expire_overdue();
+      runtime_.database().run_alone("expiry", [&] { runtime_.otp().expire_overdue(); });
       runtime_.monitor().recovered("expiry");
     } catch (const std::exception& e) {
       runtime_.monitor().failed("expiry", "sweep_failed", e.what());

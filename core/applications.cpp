@@ -77,7 +77,13 @@ ApplicationService::ApplicationService(storage::Store& db, const Clock& clock, R
       plans_(plans),
       api_key_key_(key.derive("apikey")),
       secret_key_(key.derive("clsecret")),
-      webhook_key_(key.derive("whsecret")) {}
+      webhook_key_(key.derive("whsecret")) {
+  // Another node changed an application (PostgreSQL): forget what this one cached. The weak
+  // pointer: the store's listener may outlive this service by a moment.
+  db_.on_announced("applications", [cache = std::weak_ptr(auth_cache_)] {
+    if (auto alive = cache.lock()) alive->invalidate();
+  });
+}
 
 std::string ApplicationService::api_key_hash(std::string_view api_key) const { return keyed_hash(api_key, api_key_key_); }
 
@@ -204,12 +210,13 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
     if (project_id) found->project_id = *project_id;
     found->updated_at = now;
     storage::applications::update(c, *found);
+    storage::announce(c, "applications");
     updated = *found;
     return Outcome::kUpdated;
   });
   if (outcome == Outcome::kNoApp) return app_not_found();
   if (outcome == Outcome::kNoProject) return Error::not_found("Project not found.");
-  auth_cache_.invalidate();
+  auth_cache_->invalidate();
   return from_row(updated);
 }
 
@@ -218,10 +225,11 @@ Status ApplicationService::remove(const Developer& owner, const std::string& id)
     storage::locks::exclusive(c, storage::locks::developer(owner.id));
     if (!storage::applications::find(c, owner.id, id)) return false;
     storage::applications::remove(c, owner.id, id);  // credentials (and webhooks) cascade
+    storage::announce(c, "applications");
     return true;
   });
   if (!removed) return app_not_found();
-  auth_cache_.invalidate();
+  auth_cache_->invalidate();
   return Ok{};
 }
 
@@ -251,10 +259,11 @@ Result<Rotation> ApplicationService::rotate(const Developer& owner, const std::s
     found->rotated_at = now;
     found->updated_at = now;
     storage::applications::update(c, *found);
+    storage::announce(c, "applications");
     return true;
   });
   if (!rotated) return app_not_found();
-  auth_cache_.invalidate();
+  auth_cache_->invalidate();
   return Rotation{type, credential->value, now};
 }
 
@@ -288,11 +297,11 @@ Result<std::shared_ptr<const ApplicationService::AuthRecord>> ApplicationService
   const std::string hash = api_key_hash(api_key);
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
-  if (auto cached = auth_cache_.get(hash, now_time)) {
+  if (auto cached = auth_cache_->get(hash, now_time)) {
     if ((*cached)->key_expires_at && *(*cached)->key_expires_at <= now) return unauthenticated();  // its grace is over
     return std::move(*cached);
   }
-  const auto generation = auth_cache_.generation();
+  const auto generation = auth_cache_->generation();
   auto record = db_.read([&](storage::Connection& c) -> std::shared_ptr<const AuthRecord> {
     const auto key = storage::credentials::app_for_api_key(c, hash, now);
     if (!key) return nullptr;
@@ -305,7 +314,7 @@ Result<std::shared_ptr<const ApplicationService::AuthRecord>> ApplicationService
     return found;
   });
   if (!record) return unauthenticated();
-  auth_cache_.put(hash, record, now_time, generation);
+  auth_cache_->put(hash, record, now_time, generation);
   return record;
 }
 

@@ -96,7 +96,8 @@ class ApplicationService {
   ServerKey::Bytes api_key_key_;
   ServerKey::Bytes secret_key_;
   ServerKey::Bytes webhook_key_;
-  AuthCache<std::shared_ptr<const AuthRecord>> auth_cache_{std::chrono::seconds(1), 4096};
+  std::shared_ptr<AuthCache<std::shared_ptr<const AuthRecord>>> auth_cache_ =
+      std::make_shared<AuthCache<std::shared_ptr<const AuthRecord>>>(std::chrono::seconds(1), 4096);
 };
 
 // "ph_live_secret_…3f9a": the prefix up to the last '_' and the last four characters.

@@ -10,6 +10,7 @@
 #include "storage/applications.h"
 #include "storage/locks.h"
 #include "storage/otp.h"
+#include "storage/rate_limits.h"
 
 namespace core {
 
@@ -372,11 +373,14 @@ int OtpService::purge_history(std::chrono::days retention) {
   int total = 0;
   // Small batches, each its own transaction, so requests are never held up for long.
   while (true) {
-    const int removed = db_.write([&](storage::Connection& c) {
-      return storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, 500);
+    // Every rate-limit window is far shorter than a day; those rows are not history and are
+    // not counted.
+    const auto [history, limits] = db_.write([&](storage::Connection& c) {
+      return std::pair{storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, 500),
+                       storage::rate_limits::purge(c, format_timestamp(clock_.now() - std::chrono::hours(24)), 500)};
     });
-    total += removed;
-    if (removed == 0) break;
+    total += history;
+    if (history == 0 && limits == 0) break;
   }
   return total;
 }

@@ -50,6 +50,7 @@ void release(Connection& c, const std::string& limiter, const std::string& key) 
 }
 
 int purge(Connection& c, const std::string& before, int batch) {
+  if (c.engine() != Engine::kPostgres) return 0;  // SQLite counts them in memory
   Prepared old(c,
                "DELETE FROM rate_limit_events WHERE ctid IN (SELECT ctid FROM rate_limit_events WHERE at <= ? LIMIT ?)");
   old->bind(1, before);

@@ -18,6 +18,7 @@ std::optional<std::string> acquire(Connection& c, const std::string& limiter, co
 // Takes back the latest event of (limiter, key).
 void release(Connection& c, const std::string& limiter, const std::string& key);
 // Forgets every event at or before `before` (keys nobody used since); returns rows removed.
+// With SQLite (limits in memory, no table) it does nothing.
 int purge(Connection& c, const std::string& before, int batch);
 
 }  // namespace storage::rate_limits

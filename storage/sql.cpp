@@ -1,5 +1,7 @@
 #include "storage/sql.h"
 
+#include "storage/store.h"
+
 namespace storage {
 
 std::string Connection::query_text(const std::string& sql) {
@@ -12,6 +14,13 @@ long long Connection::query_int64(const std::string& sql) {
   Prepared query(*this, sql);
   if (!query->executeStep() || query->column_is_null(0)) return 0;
   return query->column_int64(0);
+}
+
+void announce(Connection& c, const std::string& topic) {
+  if (c.engine() != Engine::kPostgres) return;
+  Prepared notify(c, "SELECT pg_notify('cobinar_phone', ?)");
+  notify->bind(1, topic);
+  notify->executeStep();
 }
 
 int exec_update(Connection& connection, const std::string& sql, std::initializer_list<std::string> values) {

@@ -86,6 +86,12 @@ class Store {
   // Replaces the observer of commits (nullptr: none). Thread-safe.
   virtual void set_commit_observer(CommitObserver observer) = 0;
 
+  // Calls fn whenever a transaction (of any node) committed announce(c, topic); on PostgreSQL
+  // also after the listening connection was lost and came back (announcements may have been
+  // missed). fn runs on the store's listener thread: keep it short. With SQLite nothing else
+  // writes the file's data while the server runs, and fn is never called.
+  virtual void on_announced(const std::string& topic, std::function<void()> fn) = 0;
+
   // Runs fn only if no other node runs the job `name` right now; returns whether it ran. Jobs
   // every node runs on a timer (retention, the expiry sweep, the outbox fan-out) take turns
   // this way. With SQLite one process owns the file, and fn always runs.
@@ -95,5 +101,9 @@ class Store {
   virtual void run_read(const std::function<void(Connection&)>& fn) = 0;
   virtual void run_write(const std::function<void(Connection&)>& fn) = 0;
 };
+
+// Announces a change of `topic` to every node's on_announced listeners once the caller's write
+// transaction commits (PostgreSQL NOTIFY; nothing with SQLite).
+void announce(Connection& c, const std::string& topic);
 
 }  // namespace storage

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <sys/select.h>
+
 #include <chrono>
 #include <random>
 #include <thread>
@@ -62,7 +64,55 @@ PgStore::PgStore(PgStoreOptions options) : options_(std::move(options)) {
   if (options_.pool_size < 2) options_.pool_size = 2;
 }
 
-PgStore::~PgStore() = default;
+PgStore::~PgStore() {
+  stopping_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+void PgStore::on_announced(const std::string& topic, std::function<void()> fn) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.emplace(topic, std::move(fn));
+  if (!listener_.joinable()) listener_ = std::thread([this] { listen_loop(); });
+}
+
+void PgStore::listen_loop() {
+  auto call = [&](const std::string* topic) {
+    std::lock_guard lock(listeners_mutex_);
+    for (const auto& [name, fn] : listeners_) {
+      if (topic == nullptr || name == *topic) fn();
+    }
+  };
+  std::unique_ptr<PgConnection> connection;
+  while (!stopping_) {
+    if (!connection || !connection->healthy()) {
+      try {
+        connection = std::make_unique<PgConnection>(options_.url);
+        connection->exec("LISTEN cobinar_phone");
+        call(nullptr);  // whatever was announced while nobody listened
+      } catch (const std::exception&) {
+        connection.reset();
+        for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+    }
+    PGconn* conn = connection->raw();
+    const int socket = PQsocket(conn);
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(socket, &readable);
+    timeval wait{0, 200'000};  // how soon a stop is noticed
+    if (::select(socket + 1, &readable, nullptr, nullptr, &wait) < 0) continue;
+    if (PQconsumeInput(conn) == 0) {
+      connection.reset();
+      continue;
+    }
+    while (PGnotify* notification = PQnotifies(conn)) {
+      const std::string topic = notification->extra != nullptr ? notification->extra : "";
+      PQfreemem(notification);
+      call(&topic);
+    }
+  }
+}
 
 std::unique_ptr<PgStore> PgStore::open(const PgStoreOptions& options, std::string_view now) {
   std::unique_ptr<PgStore> store(new PgStore(options));

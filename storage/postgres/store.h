@@ -5,7 +5,10 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <map>
+#include <thread>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -41,6 +44,7 @@ class PgStore : public Store {
   bool ping() noexcept override;
   void set_commit_observer(CommitObserver observer) override;
   bool run_alone(std::string_view name, const std::function<void()>& fn) override;
+  void on_announced(const std::string& topic, std::function<void()> fn) override;
 
   const PgStoreOptions& options() const { return options_; }
 
@@ -72,6 +76,12 @@ class PgStore : public Store {
   int open_connections_ = 0;  // under pool_mutex_: idle plus leased
   std::mutex observer_mutex_;
   CommitObserver commit_observer_;
+  // The listener thread: LISTEN on a connection of its own, calls the on_announced callbacks.
+  void listen_loop();
+  std::mutex listeners_mutex_;
+  std::multimap<std::string, std::function<void()>> listeners_;  // under listeners_mutex_
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;  // started by the first on_announced
   std::mutex report_mutex_;
   bool writer_failing_ = false;  // under report_mutex_
 };

@@ -64,6 +64,7 @@ class Database : public Store {
   bool ping() noexcept override;
   void set_commit_observer(CommitObserver observer) override;
   bool run_alone(std::string_view name, const std::function<void()>& fn) override;
+  void on_announced(const std::string&, std::function<void()>) override {}
 
   ~Database() override;
 
