@@ -14,9 +14,17 @@ constexpr Oid kInt8 = 20;
 constexpr Oid kBytea = 17;
 constexpr Oid kBool = 16;
 
+// libpq's message as one line (it spreads hints over several, indented with tabs).
 std::string first_line(const char* message) {
-  std::string text = message != nullptr ? message : "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  std::string text;
+  for (const char* c = message != nullptr ? message : ""; *c != '\0'; ++c) {
+    if (*c == '\n' || *c == '\t') {
+      if (!text.empty() && text.back() != ' ') text += ' ';
+    } else {
+      text += *c;
+    }
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
   return text;
 }
 
