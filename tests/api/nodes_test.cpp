@@ -27,13 +27,16 @@ testing::Exchange send_through(testing::TestServer& server, const testing::AppCr
   return testing::perform(client, "POST", "/v1/otp/send", json{{"phone", phone}}.dump(), "application/json", app.headers());
 }
 
+bool on_postgres() {
+  if (!testing::test_postgres_url().empty()) return true;
+  MESSAGE("PostgreSQL only (COBINAR_TEST_POSTGRES unset)");
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("nodes: a rotated or deleted credential is refused by the other node at once (LISTEN/NOTIFY)") {
-  if (testing::test_postgres_url().empty()) {
-    MESSAGE("PostgreSQL only (COBINAR_TEST_POSTGRES unset)");
-    return;
-  }
+  if (!on_postgres()) return;
   testing::TestServer a;
   testing::TestServer b(second_node(a));
   testing::Sandbox sandbox(a, "ann@example.com");
@@ -64,10 +67,7 @@ TEST_CASE("nodes: a rotated or deleted credential is refused by the other node a
 }
 
 TEST_CASE("nodes: a code sent through one node verifies through the other") {
-  if (testing::test_postgres_url().empty()) {
-    MESSAGE("PostgreSQL only (COBINAR_TEST_POSTGRES unset)");
-    return;
-  }
+  if (!on_postgres()) return;
   testing::TestServer a;
   testing::TestServer b(second_node(a));
   testing::Sandbox sandbox(a, "ann@example.com");

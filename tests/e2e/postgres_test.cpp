@@ -668,6 +668,20 @@ TEST_CASE("postgres: a webhook subscribed to every event gets each event once wh
   const double delivered_after = seconds_since(started);
   std::this_thread::sleep_for(2s);  // late duplicates, if any, arrive now
   CHECK_MESSAGE(all, "missing " << missing() << " of " << expected.size() << " events");
+  if (!all) {
+    // Where the lost ones are: their seq against the outbox cursor, and their delivery rows.
+    storage::PgConnection db(cluster.url());
+    const auto counts = receiver.counts();
+    MESSAGE("outbox cursor: " << db.query_int64("SELECT coalesce(max(seq), -1) FROM outbox_cursors") << ", events: "
+                              << db.query_int64("SELECT count(*) FROM events") << ", max seq "
+                              << db.query_int64("SELECT max(seq) FROM events") << ", delivery rows: "
+                              << db.query_int64("SELECT count(*) FROM webhook_deliveries"));
+    for (const auto& id : expected) {
+      if (counts.count(id)) continue;
+      MESSAGE("lost event " << id << ": seq " << db.query_int64("SELECT seq FROM events WHERE id = '" + id + "'")
+                            << ", delivery rows " << db.query_int64("SELECT count(*) FROM webhook_deliveries WHERE event_id = '" + id + "'"));
+    }
+  }
 
   const auto counts = receiver.counts();
   const auto bodies = receiver.bodies();
