@@ -200,8 +200,10 @@ int WebhookEngine::fan_out() {
   });
   if (!pending) return 0;
   const std::string now = format_timestamp(clock_.now());
-  // Events past it may still be in flight on another connection (PostgreSQL).
-  const long long settled = storage::outbox::settled(db_);
+  // Events past it may still be in flight on another connection (PostgreSQL). Finding out
+  // waits for every transaction that writes events, so only when someone listens.
+  const bool listened = db_.read([](storage::Connection& c) { return storage::webhooks::any_enabled(c); });
+  const long long settled = listened ? storage::outbox::settled(db_) : storage::outbox::kAnySeq;
   return db_.write([&](storage::Connection& c) {
     // One fan-out at a time across nodes too (the mutex above serves this process).
     storage::locks::exclusive(c, "outbox:fan-out");

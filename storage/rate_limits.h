@@ -10,6 +10,7 @@
 
 namespace storage::rate_limits {
 
+// Runs in a write transaction of its own (it turns off that transaction's flush wait).
 // Under a lock on (limiter, key): forgets the events at or before `window_start`, and records
 // one at `now` if fewer than `limit` remain; then returns nullopt. Otherwise records nothing
 // and returns the oldest remaining event's time (the window frees up `window` after it).

@@ -96,6 +96,9 @@ class Connection {
   virtual Statement& cached(const std::string& sql) = 0;
   // Runs SQL without parameters or result rows (one or more statements).
   virtual void exec(const std::string& sql) = 0;
+  // Which of the counter rows of a key this connection adds to (PostgreSQL: fixed per
+  // connection, so concurrent transactions rarely share a row; SQLite: one row, 0).
+  virtual int counter_shard() const { return 0; }
   // The first column of the first row of `sql`, as text ("" for no row or NULL).
   std::string query_text(const std::string& sql);
   long long query_int64(const std::string& sql);

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <vector>
 
@@ -231,6 +232,8 @@ PgConnection::PgConnection(const std::string& url) {
   // An answered request is committed: whatever the server's default, this session waits for
   // its commits to be flushed. Timestamps are ISO text compared as bytes, never as local time.
   exec("SET synchronous_commit = on; SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+  static std::atomic<unsigned> connections{0};
+  shard_ = static_cast<int>((connections++ * 37u + static_cast<unsigned>(PQbackendPID(conn_))) % 64u);
 }
 
 PgConnection::~PgConnection() {

@@ -33,6 +33,7 @@ class PgConnection : public Connection {
   PgConnection& operator=(const PgConnection&) = delete;
 
   Engine engine() const override { return Engine::kPostgres; }
+  int counter_shard() const override { return shard_; }
   Statement& cached(const std::string& sql) override;
   void exec(const std::string& sql) override;
 
@@ -45,6 +46,7 @@ class PgConnection : public Connection {
 
  private:
   pg_conn* conn_ = nullptr;
+  int shard_ = 0;  // 0..63, drawn at connect time
   std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
   std::map<std::pair<std::string, std::string>, std::string> prepared_;
 };

@@ -628,6 +628,27 @@ TEST_CASE("postgres: a webhook subscribed to every event gets each event once wh
   const auto hook = post(b.port(), "/v1/webhooks", tenant.console,
                          {{"appId", app.id()}, {"url", receiver.url()}, {"events", kAllEvents}});
   REQUIRE_MESSAGE(hook.status == 201, hook.body.dump());
+  if (std::getenv("COBINAR_TEST_AUDIT")) {
+    storage::PgConnection audit(cluster.url());
+    audit.exec(R"SQL(
+CREATE TABLE audit_log (n BIGSERIAL, at TIMESTAMPTZ DEFAULT clock_timestamp(), pid INT DEFAULT pg_backend_pid(),
+                        xid BIGINT DEFAULT txid_current(), what TEXT);
+CREATE FUNCTION audit_events() RETURNS trigger AS $$ BEGIN
+  INSERT INTO audit_log(what) VALUES ('event seq=' || NEW.seq || ' ' || NEW.type || ' locks=' ||
+    coalesce((SELECT string_agg(mode || ':' || granted || ':' || objid, ',') FROM pg_locks
+              WHERE pid = pg_backend_pid() AND locktype = 'advisory'), 'none'));
+  RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_events AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION audit_events();
+CREATE FUNCTION audit_cursor() RETURNS trigger AS $$ BEGIN
+  INSERT INTO audit_log(what) VALUES ('cursor ' || NEW.name || ' -> ' || NEW.seq || ' snapshot=' || txid_current_snapshot());
+  RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_cursor AFTER INSERT OR UPDATE ON outbox_cursors FOR EACH ROW EXECUTE FUNCTION audit_cursor();
+CREATE FUNCTION audit_delivery() RETURNS trigger AS $$ BEGIN
+  INSERT INTO audit_log(what) VALUES ('delivery for ' || NEW.event_id || ' snapshot=' || txid_current_snapshot());
+  RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_delivery AFTER INSERT ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION audit_delivery();
+)SQL");
+  }
 
   // 30 send + verify pairs from 3 client threads; each pair sent on one node, verified on
   // the other; every third verify is preceded by a wrong code (otp.failed too).
@@ -678,6 +699,9 @@ TEST_CASE("postgres: a webhook subscribed to every event gets each event once wh
                               << db.query_int64("SELECT count(*) FROM webhook_deliveries"));
     for (const auto& id : expected) {
       if (counts.count(id)) continue;
+      if (std::getenv("COBINAR_TEST_AUDIT")) {
+        std::system(("psql '" + cluster.url() + "' -c \"COPY (SELECT n, at, pid, xid, what FROM audit_log ORDER BY n) TO STDOUT\" > /tmp/audit-" + id + ".tsv; psql '" + cluster.url() + "' -Atc \"SELECT seq, id, type FROM events ORDER BY seq\" > /tmp/events-" + id + ".txt").c_str());
+      }
       MESSAGE("lost event " << id << ": seq " << db.query_int64("SELECT seq FROM events WHERE id = '" + id + "'")
                             << ", delivery rows " << db.query_int64("SELECT count(*) FROM webhook_deliveries WHERE event_id = '" + id + "'"));
     }

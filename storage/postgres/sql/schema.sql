@@ -212,7 +212,10 @@ CREATE TABLE daily_stats (
   sent          BIGINT NOT NULL DEFAULT 0,
   verified      BIGINT NOT NULL DEFAULT 0,
   failed        BIGINT NOT NULL DEFAULT 0,
-  PRIMARY KEY (app_id, day)
+  -- Counters are a row per (key, shard): a connection adds to its own shard, so concurrent
+  -- transactions do not queue on one row until each other's commit. Reads sum the shards.
+  shard         BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (app_id, day, shard)
 );
 CREATE INDEX daily_stats_by_developer ON daily_stats(developer_id, day);
 
@@ -229,7 +232,8 @@ CREATE TABLE active_phone_days (
   scope_id TEXT COLLATE "C" NOT NULL,
   day      TEXT COLLATE "C" NOT NULL,
   phones   BIGINT NOT NULL,
-  PRIMARY KEY (scope, scope_id, day)
+  shard    BIGINT NOT NULL DEFAULT 0,  -- as daily_stats.shard
+  PRIMARY KEY (scope, scope_id, day, shard)
 );
 
 -- PostgreSQL only: the sliding-window rate limits that every node must count together. One
