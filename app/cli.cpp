@@ -91,8 +91,8 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       "SQLite database file (created if missing), or a postgres:// or postgresql:// URL (PostgreSQL; several nodes "
       "may share it)");
   add("key-file", config.key_file,
-      "Server key file, created with mode 0600 on first start (default: <db>.key; required with PostgreSQL: every "
-      "node uses the same file)");
+      "Server key file, created with mode 0600 on first start (default: <db>.key; with PostgreSQL "
+      "./cobinar-phone.key, and every node must use the same file)");
   add("db-pool-size", config.db_pool_size, "PostgreSQL connections this node opens at most (SQLite: unused)")
       ->check(CLI::Range(2, 1000));
   add("listen", listen, "Address to serve on, host:port (port 0 = any free port)");

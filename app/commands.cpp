@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "app/application.h"
 #include "app/http/render.h"
+#include "storage/key_file.h"
 #include "storage/migrate_data.h"
 #include "storage/postgres/connection.h"
 #include "storage/sqlite/backup.h"
@@ -254,6 +256,14 @@ int migrate_data(const Config& config, const MigrateDataArgs& args) {
     nlohmann::ordered_json tables = nlohmann::ordered_json::object();
     for (const auto& [table, rows] : copied.tables) tables[table] = rows;
     const std::string key = config.key_file.empty() ? args.from + ".key" : config.key_file;
+    // The nodes must use this key: record it, so a node started with another one refuses.
+    if (std::filesystem::exists(key)) {
+      storage::KeyBytes unused{};
+      const core::ServerKey server_key(storage::load_or_create_key_file(key, unused));
+      Config target = config;
+      target.db_path = args.to;
+      check_shared_key(*open_database(target, clock), server_key, key);
+    }
     std::cout << nlohmann::ordered_json{{"from", args.from},
                                         {"to", storage::redact_url(args.to)},
                                         {"schemaVersion", copied.schema_version},

@@ -43,9 +43,12 @@ struct Config {
   // Webhooks.
   core::WebhookOptions webhooks;
 
-  // With PostgreSQL there is no file to sit next to, and every node must use the same key:
-  // --key-file is required (runtime checks it).
-  std::string key_file_path() const { return key_file.empty() ? db_path + ".key" : key_file; }
+  // With PostgreSQL there is no database file to sit next to: cobinar-phone.key in the working
+  // directory. Every node must use the same key; the runtime checks it against the database.
+  std::string key_file_path() const {
+    if (!key_file.empty()) return key_file;
+    return postgres() ? "cobinar-phone.key" : db_path + ".key";
+  }
   bool postgres() const;
 };
 

@@ -4,6 +4,7 @@
 #include "app/http/server.h"
 #include "storage/key_file.h"
 #include "storage/postgres/store.h"
+#include "storage/server_meta.h"
 
 namespace app {
 
@@ -18,10 +19,6 @@ core::PlanCatalog make_plans(const Config& config) {
 }
 
 core::ServerKey open_server_key(const Config& config, core::Random& random) {
-  if (config.postgres() && config.key_file.empty()) {
-    throw http::StartupError(
-        "--key-file is required with a PostgreSQL --db: every node must use the same key file (copy it to each node)");
-  }
   storage::KeyBytes fresh{};
   random.fill(fresh);
   try {
@@ -51,6 +48,27 @@ std::map<std::string, std::shared_ptr<core::SmsDriver>> make_drivers(const Confi
 }
 
 }  // namespace
+
+// Several nodes share a PostgreSQL database, and a node with another key file would make codes,
+// tokens and secrets that the others cannot check: the first node records a fingerprint of its
+// key, and a node whose key differs refuses to start.
+void check_shared_key(storage::Store& store, const core::ServerKey& key, const std::string& key_path) {
+  const auto derived = key.derive("key-fingerprint");
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string fingerprint;
+  for (std::size_t i = 0; i < 16; ++i) {
+    fingerprint += kDigits[derived[i] >> 4];
+    fingerprint += kDigits[derived[i] & 15];
+  }
+  const std::string stored = store.write(
+      [&](storage::Connection& c) { return storage::server_meta::claim(c, "key_fingerprint", fingerprint); });
+  if (stored != fingerprint) {
+    throw http::StartupError("the key file '" + key_path +
+                             "' is not the key this database's other nodes use: every node must use the same key file "
+                             "(copy it from the first node and pass --key-file)");
+  }
+}
+
 
 std::unique_ptr<storage::Store> open_database(const Config& config, const core::Clock& clock,
                                               core::ComponentMonitor* monitor) {
@@ -88,6 +106,7 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
       monitor_(clock_),
       database_(open_database(config_, clock_, &monitor_)) {
   check_firebase(config_.tokens);
+  if (config_.postgres()) check_shared_key(*database_, key_, config_.key_file_path());
   tokens_ = std::make_unique<core::TokenService>(clock_, key_, config_.tokens);
   accounts_ = std::make_unique<core::AccountService>(*database_, clock_, random_, key_, *tokens_, plans_,
                                                      config_.accounts);

@@ -27,6 +27,10 @@ namespace app {
 std::unique_ptr<storage::Store> open_database(const Config& config, const core::Clock& clock,
                                               core::ComponentMonitor* monitor = nullptr);
 
+// With PostgreSQL: records the fingerprint of `key` in the database if none is there yet, and
+// throws http::StartupError if another key's is (nodes must share one key file).
+void check_shared_key(storage::Store& store, const core::ServerKey& key, const std::string& key_path);
+
 class Runtime {
  public:
   // Opens the key file (creating it, 0600) and the database (migrating it); throws

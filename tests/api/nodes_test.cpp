@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "tests/support/sandbox.h"
@@ -81,4 +82,22 @@ TEST_CASE("nodes: a code sent through one node verifies through the other") {
       "application/json", app.headers());
   CHECK(verified.status == 200);
   CHECK(verified.body["data"]["status"] == "verified");
+}
+
+TEST_CASE("nodes: a node with another key file refuses to start, naming the fix") {
+  if (!on_postgres()) return;
+  testing::TestServer a;
+  testing::TempDir dir;
+  const std::string db = a.config().db_path, other_key = dir.file("other.key");
+  // Test servers draw their keys from the same seeded randomness: write a different one.
+  std::ofstream(other_key) << std::string(64, 'a') << "\n";
+  testing::TestServerOptions other{[&](app::Config& config) {
+                                     config.db_path = db;
+                                     config.key_file = other_key;
+                                   },
+                                   nullptr};
+  CHECK_THROWS_WITH(testing::TestServer{other}, doctest::Contains("every node must use the same key file"));
+  // The first node's key still works for a second node.
+  testing::TestServer b(second_node(a));
+  CHECK(b.port() > 0);
 }
