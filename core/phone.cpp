@@ -4,7 +4,11 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
 
 #ifndef COBINAR_PHONENUMBER_METADATA
 #define COBINAR_PHONENUMBER_METADATA "unknown"
@@ -110,6 +114,41 @@ bool under_allowed_prefix(const std::string& e164, const AllowedPrefixes& allowe
   return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& prefix) { return e164.starts_with(prefix); });
 }
 
+// Display forms already computed, shared by every thread: formatting costs libphonenumber ~20 µs,
+// and one number is shown many times (the send's answer and event, the verify's events and
+// answer, console reads). Sharded so threads rarely meet; a full shard is simply emptied.
+class DisplayCache {
+ public:
+  std::optional<std::string> find(const std::string& e164) {
+    Shard& shard = shard_for(e164);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.entries.find(e164);
+    if (it == shard.entries.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(const std::string& e164, const std::string& display) {
+    Shard& shard = shard_for(e164);
+    std::lock_guard lock(shard.mutex);
+    if (shard.entries.size() >= kShardCapacity) shard.entries.clear();
+    shard.entries.emplace(e164, display);
+  }
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kShardCapacity = 2048;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::string> entries;
+  };
+  Shard& shard_for(const std::string& e164) { return shards_[std::hash<std::string>{}(e164) % kShards]; }
+  std::array<Shard, kShards> shards_;
+};
+
+DisplayCache& display_cache() {
+  static DisplayCache cache;
+  return cache;
+}
+
 std::string grouped_virtual(const std::string& e164) {
   const std::string_view national = std::string_view(e164).substr(4);
   std::string out = "+999";
@@ -205,6 +244,7 @@ PhoneInfo describe_phone(std::string_view input, const std::optional<std::string
   info.national_format = text;
   util().Format(number, PhoneNumberUtil::INTERNATIONAL, &text);
   info.international_format = text;
+  display_cache().put(*info.e164, text);
 
   info.reason = possibility_reason(util().IsPossibleNumberWithReason(number));
   info.possible = !info.reason.has_value();
@@ -266,10 +306,12 @@ PhoneFacts phone_facts(const std::string& e164, const AllowedPrefixes& allowed) 
 
 std::string display_phone(const std::string& e164) {
   if (is_virtual_phone(e164)) return grouped_virtual(e164);
+  if (auto cached = display_cache().find(e164)) return *cached;
   PhoneNumber number;
   if (util().Parse(e164, "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) return e164;
   std::string text;
   util().Format(number, PhoneNumberUtil::INTERNATIONAL, &text);
+  display_cache().put(e164, text);
   return text;
 }
 
