@@ -14,8 +14,14 @@ Application::Application(const Config& config, Environment env)
   runtime_.monitor().set_sink([&log = env_.log](const core::ComponentMonitor::LogLine& line) {
     const auto& failure = line.failure;
     if (line.recovered) {
-      log.info("component recovered", {{"component", failure.component}, {"kind", failure.kind},
-                                       {"failures", failure.count}, {"since", failure.since}});
+      if (line.held_back > 0) {
+        log.info("component recovered", {{"component", failure.component}, {"kind", failure.kind},
+                                         {"failures", failure.count}, {"since", failure.since},
+                                         {"repeated", line.held_back}});
+      } else {
+        log.info("component recovered", {{"component", failure.component}, {"kind", failure.kind},
+                                         {"failures", failure.count}, {"since", failure.since}});
+      }
       return;
     }
     const LogLevel level = failure.impact == core::Impact::kDegraded ? LogLevel::kError : LogLevel::kWarn;

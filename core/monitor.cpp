@@ -32,6 +32,7 @@ void ComponentMonitor::failed(std::string_view component, std::string_view kind,
   if (sink_) sink_(LogLine{false, failure, entry.held_back});
   entry.last_logged = now;
   entry.held_back = 0;
+  entry.failure_line_unanswered = true;
 }
 
 void ComponentMonitor::recovered(std::string_view component) {
@@ -41,8 +42,13 @@ void ComponentMonitor::recovered(std::string_view component) {
     Entry& entry = it->second;
     if (!entry.active) continue;
     entry.active = false;
-    if (sink_ && entry.last_logged) sink_(LogLine{true, entry.failure, entry.held_back});
-    entry.held_back = 0;
+    if (!entry.failure_line_unanswered) {
+      if (entry.last_logged) ++entry.recoveries_held_back;
+      continue;
+    }
+    if (sink_) sink_(LogLine{true, entry.failure, entry.recoveries_held_back});
+    entry.failure_line_unanswered = false;
+    entry.recoveries_held_back = 0;
   }
 }
 

@@ -37,7 +37,8 @@ struct ComponentFailure {
 class ComponentMonitor {
  public:
   // One log line: a failure (recovered = false) or a recovery. `held_back` counts the repeats
-  // not written since the previous line of this (component, kind).
+  // (failures, or recoveries) not written since the previous line of that sort for this
+  // (component, kind).
   struct LogLine {
     bool recovered = false;
     const ComponentFailure& failure;
@@ -55,7 +56,8 @@ class ComponentMonitor {
   void failed(std::string_view component, std::string_view kind, std::string_view reason,
               Impact impact = Impact::kDependency);
   // `component` works again: its failures are cleared, and a recovery line is logged for each
-  // whose failure was logged.
+  // kind whose failure line was written since its last recovery line, so a component that flaps
+  // logs at most one failure and one recovery line a minute.
   void recovered(std::string_view component);
 
   // What is failing now, ordered by component and kind.
@@ -68,6 +70,8 @@ class ComponentMonitor {
     bool active = false;
     std::optional<TimePoint> last_logged;
     long long held_back = 0;
+    bool failure_line_unanswered = false;  // a failure line was written and no recovery line since
+    long long recoveries_held_back = 0;
   };
 
   const Clock& clock_;

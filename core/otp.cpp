@@ -331,6 +331,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     storage::PhoneFailures counted = failures.value_or(storage::PhoneFailures{});
     counted.consecutive += 1;
     counted.locked_until.reset();
+    counted.updated_at = now;
     if (counted.consecutive >= options_.phone_failure_limit) {
       counted.consecutive = 0;
       counted.locked_until = format_timestamp(now_time + options_.phone_lock);
@@ -457,7 +458,7 @@ int OtpService::purge_history(std::chrono::days retention) {
     // Every rate-limit window is far shorter than a day; those rows are not history and are
     // not counted.
     const auto [history, limits] = db_.write([&](storage::Connection& c) {
-      return std::pair{storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, 500),
+      return std::pair{storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, cutoff, 500),
                        storage::rate_limits::purge(c, format_timestamp(clock_.now() - std::chrono::hours(24)), 500)};
     });
     total += history;

@@ -177,14 +177,15 @@ std::optional<PhoneFailures> get(Connection& db, const std::string& app_id, cons
 
 void put(Connection& db, const std::string& app_id, const std::string& phone, const PhoneFailures& value) {
   Prepared s_prepared(db,
-                      "INSERT INTO phone_failures(app_id, phone, consecutive_failures, locked_until) VALUES(?, ?, ?, ?) "
-                      "ON CONFLICT(app_id, phone) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, "
-                      "locked_until = excluded.locked_until");
+                      "INSERT INTO phone_failures(app_id, phone, consecutive_failures, locked_until, updated_at) "
+                      "VALUES(?, ?, ?, ?, ?) ON CONFLICT(app_id, phone) DO UPDATE SET consecutive_failures = "
+                      "excluded.consecutive_failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at");
   Statement& s = *s_prepared;
   s.bind(1, app_id);
   s.bind(2, phone);
   s.bind(3, value.consecutive);
   bind_text(s, 4, value.locked_until);
+  bind_text(s, 5, value.updated_at);
   s.exec();
 }
 
@@ -468,7 +469,7 @@ int purge(Connection& db, const std::string& cutoff, int batch) {
   return removed;
 }
 
-int purge_stale_state(Connection& db, const std::string& now, int batch) {
+int purge_stale_state(Connection& db, const std::string& now, const std::string& cutoff, int batch) {
   const std::string rowid = row_id(db);
   Prepared tokens(db, "DELETE FROM refresh_tokens WHERE " + rowid + " IN (SELECT " + rowid +
                           " FROM refresh_tokens WHERE expires_at < ? LIMIT ?)");
@@ -477,10 +478,10 @@ int purge_stale_state(Connection& db, const std::string& now, int batch) {
   int removed = (*tokens).exec();
   Prepared failures(db,
                     "DELETE FROM phone_failures WHERE (app_id, phone) IN (SELECT f.app_id, f.phone FROM phone_failures f WHERE "
-                    "(f.locked_until IS NULL OR f.locked_until <= ?) AND NOT EXISTS (SELECT 1 FROM otp_requests r "
-                    "WHERE r.app_id = f.app_id AND r.phone = f.phone) LIMIT ?)");
+                    "(f.locked_until IS NULL OR f.locked_until <= ?) AND f.updated_at < ? LIMIT ?)");
   (*failures).bind(1, now);
-  (*failures).bind(2, batch);
+  (*failures).bind(2, cutoff);
+  (*failures).bind(3, batch);
   removed += (*failures).exec();
   return removed;
 }

@@ -72,6 +72,7 @@ void set_phone_facts(Connection& db, const PhoneFactsRow& row);
 struct PhoneFailures {
   int consecutive = 0;
   std::optional<std::string> locked_until;
+  std::optional<std::string> updated_at{};  // the last wrong code; retention forgets the row after it
 };
 
 namespace phone_failures {
@@ -193,7 +194,9 @@ int purge(Connection& db, const std::string& cutoff, int batch);
 // Deletes up to `batch` refresh tokens past their expiry (used, revoked or not: none can sign
 // in any more) and `phone_failures` rows that are not locked at `now` and whose phone has no
 // OTP request left (retention removed its history); returns how many.
-int purge_stale_state(Connection& db, const std::string& now, int batch);
+// Expired refresh tokens, and failure counters neither locked nor updated since `cutoff` (a
+// scan of phone_failures alone: its plan does not grow with the OTP history).
+int purge_stale_state(Connection& db, const std::string& now, const std::string& cutoff, int batch);
 
 }  // namespace retention
 

@@ -81,6 +81,16 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// True when `name` is `framing` (lower case, with '-') spelled with at least one '_' for '-'.
+bool underscore_spelling_of(std::string_view name, std::string_view framing) {
+  if (name.size() != framing.size() || name.find('_') == std::string_view::npos) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i] == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    if (c != framing[i]) return false;
+  }
+  return true;
+}
+
 bool is_token(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
@@ -212,6 +222,11 @@ HeadParse parse_head(std::string_view buffer, const Limits& limits) {
   std::string_view host, length, encoding;
   head.keep_alive = http11;
   for (const auto& [name, value] : head.headers) {
+    // A front proxy that folds '_' into '-' would frame the body by Content_Length or
+    // Transfer_Encoding; ignoring them here would parse that body as the next request.
+    if (underscore_spelling_of(name, "content-length") || underscore_spelling_of(name, "transfer-encoding")) {
+      return rejected(400, "Header " + std::string(name) + " is refused: '_' for '-' in a framing header.");
+    }
     if (iequals(name, "Host")) {
       ++hosts;
       host = value;
@@ -254,6 +269,9 @@ HeadParse parse_head(std::string_view buffer, const Limits& limits) {
     head.framing = value > 0 ? BodyFraming::kLength : BodyFraming::kNone;
   }
   if (head.framing == BodyFraming::kNone) head.expect_continue = false;
+  // Several proxies ignore a GET or HEAD body and would read it as the next request: the body
+  // is consumed, the request answered, and the connection closed.
+  if (head.framing != BodyFraming::kNone && (head.method == "GET" || head.method == "HEAD")) head.keep_alive = false;
   result.state = HeadParse::State::kComplete;
   return result;
 }

@@ -473,7 +473,7 @@ TEST_CASE("the expiry sweep: overdue requests become expired and lose their code
   CHECK(sandbox.console("GET", "/v1/otp/" + id).body["data"]["status"] == "expired");
 }
 
-TEST_CASE("retention also purges expired refresh tokens and phone-failure rows whose history is gone") {
+TEST_CASE("retention also purges expired refresh tokens and phone-failure rows whose last wrong code is past retention") {
   testing::TestServer server({[](app::Config& config) { config.accounts.signup_open = true; }, nullptr});
   auto client = server.client();
   const auto signed_up = testing::perform(client, "POST", "/v1/auth/signup",
@@ -494,17 +494,31 @@ TEST_CASE("retention also purges expired refresh tokens and phone-failure rows w
   auto& otp = server.application().runtime().otp();
   otp.purge_history(std::chrono::days(90));
   CHECK(count("refresh_tokens") >= 1);  // still valid
-  CHECK(count("phone_failures") == 1);  // its request is still there
+  CHECK(count("phone_failures") == 1);  // its wrong code is recent
 
   server.clock().advance(std::chrono::days(31));  // refresh tokens live 30 days
   otp.purge_history(std::chrono::days(90));
   CHECK(count("refresh_tokens") == 0);
   CHECK(count("phone_failures") == 1);
 
-  server.clock().advance(std::chrono::days(60));  // the request is now past retention
+  server.clock().advance(std::chrono::days(60));  // the request and the wrong code are now past retention
   otp.purge_history(std::chrono::days(90));
   CHECK(count("otp_requests") == 0);
   CHECK(count("phone_failures") == 0);
+
+  // The purge reads phone_failures alone: its plan does not walk the OTP history.
+  if (server.application().database().engine() == storage::Engine::kSqlite) {
+    const auto plan = server.application().database().read([](storage::Connection& c) {
+      std::string text;
+      storage::Prepared explain(c, "EXPLAIN QUERY PLAN DELETE FROM phone_failures WHERE (app_id, phone) IN (SELECT f.app_id, "
+                                   "f.phone FROM phone_failures f WHERE (f.locked_until IS NULL OR f.locked_until <= '') "
+                                   "AND f.updated_at < '' LIMIT 500)");
+      while (explain->executeStep()) text += explain->getColumn(3).getString() + "\n";
+      return text;
+    });
+    CAPTURE(plan);
+    CHECK(plan.find("otp_requests") == std::string::npos);
+  }
 }
 
 TEST_CASE("retention removes exactly the history older than the cutoff, in bounded passes, keeping the rest") {

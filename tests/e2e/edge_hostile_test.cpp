@@ -483,6 +483,24 @@ std::vector<Row> framing_rows() {
       {"CL+TE, request smuggled after the 0 chunk (CL ends at it)",
        {login(content_length(5) + te, "0\r\n\r\n" + smuggled)}, {400}, After::Close},
 
+      // A framing header spelled with '_' for '-': a proxy that folds '_' into '-' frames a body by it.
+      {"Content_Length (underscore) framing a body",
+       {login("Content_Length: " + std::to_string(kLogin.size()) + "\r\n", kLogin)}, {400}, After::Close},
+      {"content_length (underscore, lower case) with a smuggled request",
+       {health("content_length: " + std::to_string(smuggled.size()) + "\r\n") + smuggled}, {400}, After::Close},
+      {"Transfer_Encoding: chunked (underscore)", {login("Transfer_Encoding: chunked\r\n", body_chunked)}, {400},
+       After::Close},
+      // A GET or HEAD with a body: answered, then closed (proxies that ignore such bodies would
+      // read the body as the next request).
+      {"GET with a Content-Length body: answered, then closed",
+       {"GET /v1/health HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"}, {200, 415}, After::Close},
+      {"GET with a chunked body: answered, then closed",
+       {"GET /v1/health HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+       {200, 415},
+       After::Close},
+      {"control: GET with Content-Length: 0 keeps the connection",
+       {"GET /v1/health HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"}, {200}, After::KeepAlive},
+
       // Content-Length that is not exactly one decimal number.
       {"two identical Content-Length headers",
        {login(content_length(kLogin.size()) + content_length(kLogin.size()), kLogin)}, {400}, After::Close},

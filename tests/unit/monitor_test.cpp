@@ -50,6 +50,14 @@ TEST_CASE("a repeated failure is logged once a minute, with the count held back"
       {"a failure right after a recovery is still within its minute", 1s, "delivery_failed", {}},
       {"a flapping failure still writes at most a line a minute", 60s, "delivery_failed",
        {"failing sms/delivery_failed r (held back 1)"}},
+      {"its recovery is logged", 1s, nullptr, {"recovered sms/delivery_failed"}},
+      {"a failure within the minute is held back", 1s, "delivery_failed", {}},
+      {"so is the recovery after it: no failure line to answer", 1s, nullptr, {}},
+      {"another flap: held back", 1s, "delivery_failed", {}},
+      {"its recovery too", 1s, nullptr, {}},
+      {"a minute on, the failure line counts the failures held back", 60s, "delivery_failed",
+       {"failing sms/delivery_failed r (held back 2)"}},
+      {"and its recovery the recoveries held back", 1s, nullptr, {"recovered sms/delivery_failed (held back 2)"}},
   };
   std::size_t seen = 0;
   for (const auto& step : steps) {

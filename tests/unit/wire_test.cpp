@@ -135,6 +135,21 @@ TEST_CASE("wire: the framing of a complete head") {
   CHECK(parse_head(head("Connection: Close\r\n"), Limits{}).head.keep_alive == false);
   CHECK(parse_head("GET / HTTP/1.0\r\n\r\n", Limits{}).head.keep_alive == false);
   CHECK(parse_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", Limits{}).head.keep_alive);
+  // A GET or HEAD that carries a body is answered and then closed; without one it keeps alive.
+  for (const char* method : {"GET", "HEAD"}) {
+    CAPTURE(method);
+    const std::string start = std::string(method) + " / HTTP/1.1\r\nHost: a\r\n";
+    CHECK(parse_head(start + "Content-Length: 5\r\n\r\n", Limits{}).head.keep_alive == false);
+    CHECK(parse_head(start + "Transfer-Encoding: chunked\r\n\r\n", Limits{}).head.keep_alive == false);
+    CHECK(parse_head(start + "Content-Length: 0\r\n\r\n", Limits{}).head.keep_alive);
+  }
+  CHECK(parse_head("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", Limits{}).head.keep_alive);
+  // A framing header spelled with '_' is refused, whatever its case; other '_' names are not.
+  for (const char* name : {"Content_Length", "content_length", "Transfer_Encoding", "TRANSFER_ENCODING", "Content_Length"}) {
+    CAPTURE(name);
+    CHECK(outcome(parse_head(head(std::string(name) + ": 5\r\n"), Limits{})) == 400);
+  }
+  CHECK(outcome(parse_head(head("X_Content_Length: 5\r\n"), Limits{})) == 0);
   // Header values are kept as sent: never percent-decoded.
   const auto raw = parse_head(head("Authorization: Bearer a%2Eb\r\n"), Limits{});
   CHECK(raw.head.headers.back().second == "Bearer a%2Eb");

@@ -15,3 +15,9 @@ ALTER TABLE identities ADD COLUMN region TEXT;
 ALTER TABLE identities ADD COLUMN number_type TEXT;
 CREATE INDEX otp_requests_missing_facts ON otp_requests(id) WHERE number_type IS NULL;
 CREATE INDEX identities_missing_facts ON identities(id) WHERE number_type IS NULL;
+-- phone_failures.updated_at: the last wrong code. Retention forgets a counter (not locked) whose
+-- last wrong code is older than --retention-days; it used to look for the phone's requests,
+-- a walk of every request of the app per counter that stalled the writer for seconds on a long
+-- history. Existing counters start their period now.
+ALTER TABLE phone_failures ADD COLUMN updated_at TEXT;
+UPDATE phone_failures SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
