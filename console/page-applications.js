@@ -1,11 +1,13 @@
 // Applications: list (by project), create (credentials shown once, with a test send), and a
-// detail page: status, name, project, rotation of each credential, webhook-secret reveal, delete.
+// detail page: status, name, project, OTP policy and templates, rotation of each credential,
+// webhook-secret reveal, delete.
 import { api } from './api.js';
 import {
   h, replace, field, input, select, form, table, pageHeader, button, openDialog, confirmAction, time,
   alertBox, secretValue, details, statusBadge, errorText, formAlert,
 } from './ui.js';
 import { loadProjects, loadApplications, nameMap, routeQuery, setRouteQuery } from './data.js';
+import { policySection } from './policy.js';
 
 const CREDENTIAL_TYPES = [
   ['secret', 'Client secret'],
@@ -154,7 +156,7 @@ async function applicationDetail({ container, navigate }, id) {
     }
     throw error;
   }
-  const projects = await loadProjects();
+  const [projects, policy] = await Promise.all([loadProjects(), policySection(path)]);
   const projectName = nameMap(projects);
 
   function render() {
@@ -173,6 +175,7 @@ async function applicationDetail({ container, navigate }, id) {
         ['Last rotation', app.rotatedAt ? time(app.rotatedAt) : 'never'],
       ]),
       settingsSection(),
+      policy,
       statusSection(),
       rotationSection(),
       webhookSecretSection(),
