@@ -112,10 +112,21 @@ function showCredentials(app, navigate) {
     },
   });
   // Checks a code as your backend will (POST /v1/otp/verify), with the same credentials.
+  // The code's shape is the application's policy: its length and alphabet come with the send.
   function verifyForm(sent) {
     const outcome = h('p', { role: 'status' });
+    const length = sent.codeLength || 6;
+    const letters = sent.codeAlphabet === 'alphanumeric';
+    const code = input('code', {
+      inputmode: letters ? 'text' : 'numeric',
+      autocapitalize: letters ? 'characters' : null,
+      spellcheck: 'false',
+      autocomplete: 'one-time-code',
+      maxlength: length,
+      value: sent.testCode || '',
+    });
     const verify = form({
-      fields: [field('Code', input('code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, value: sent.testCode || '' }), 'The 6 digits from the message.')],
+      fields: [field('Code', code, letters ? `The ${length} letters and digits from the message.` : `The ${length} digits from the message.`)],
       submitLabel: 'Verify code',
       action: async (values) => {
         outcome.textContent = '';
