@@ -19,7 +19,7 @@ const yesNo = (value) => (value === true ? 'yes' : value === false ? 'no' : null
 export default async function phoneLookup({ container }) {
   const query = routeQuery();
   const number = input('number', { type: 'tel', autocomplete: 'off', spellcheck: 'false', value: query.get('number') || '', placeholder: '+44 7911 123456' });
-  const region = input('region', { maxlength: 2, size: 4, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', value: query.get('region') || '', placeholder: 'GB' });
+  const region = input('region', { maxlength: 2, size: 4, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', value: query.get('region') || '' });
   const found = h('div', { 'aria-live': 'polite' });
   const lookup = form({
     fields: [h('div', { class: 'lookup-fields' },
@@ -64,7 +64,7 @@ function result(answer, asked) {
     h('h2', { id: titleId }, answer.phone || answer.internationalFormat || asked),
     answer.valid
       ? h('p', { class: 'verdict ok' }, `Valid: a ${answer.numberType} number${answer.region ? ` of ${answer.region}` : ''}.`)
-      : h('p', { class: 'verdict bad' }, 'Not a valid number', answer.reason ? [': ', answer.reason, '. ', REASONS[answer.reason] || ''] : '.'),
+      : h('p', { class: 'verdict bad' }, 'Not a valid number.', REASONS[answer.reason] ? ` ${REASONS[answer.reason]}` : ''),
     details([
       ['Valid', yesNo(answer.valid)],
       ['Possible', yesNo(answer.possible)],

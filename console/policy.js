@@ -7,14 +7,14 @@ import { api, ApiError } from './api.js';
 import { h, replace, field, input, select, form, table, button, uniqueId, alertBox } from './ui.js';
 
 const ALPHABETS = [
-  ['digits', 'digits — 0 to 9'],
-  ['alphanumeric', 'alphanumeric — A to Z and 2 to 9, without O, I and L'],
+  ['digits', 'digits (0–9)'],
+  ['alphanumeric', 'alphanumeric (A–Z, 2–9)'],
 ];
 
 const VALIDATION = [
-  ['valid', 'valid — only numbers the numbering plan knows'],
-  ['possible', 'possible — any number of a possible length'],
-  ['off', 'off — any E.164 number'],
+  ['valid', 'valid'],
+  ['possible', 'possible'],
+  ['off', 'off'],
 ];
 
 // The section, built once per application page: the page may redraw around it (after a rename,
@@ -37,7 +37,7 @@ export async function policySection(appPath) {
     ttlSeconds: input('ttlSeconds', { type: 'number', min: 30, max: 3600, step: 1, inputmode: 'numeric' }),
     maxAttempts: input('maxAttempts', { type: 'number', min: 1, max: 10, step: 1, inputmode: 'numeric' }),
     defaultLocale: input('defaultLocale', { maxlength: 35, spellcheck: 'false', autocapitalize: 'off' }),
-    defaultRegion: input('defaultRegion', { maxlength: 2, size: 4, spellcheck: 'false', autocapitalize: 'characters', placeholder: 'GB' }),
+    defaultRegion: input('defaultRegion', { maxlength: 2, size: 4, spellcheck: 'false', autocapitalize: 'characters' }),
     numberValidation: select('numberValidation', VALIDATION),
   };
   const rows = h('div', { class: 'template-rows' });
@@ -131,12 +131,12 @@ export async function policySection(appPath) {
     fields: [
       h('div', { class: 'policy-fields' },
         field('Code length', controls.codeLength, '4 to 10 characters.'),
-        field('Code alphabet', controls.codeAlphabet),
+        field('Code alphabet', controls.codeAlphabet, 'Alphanumeric codes leave out O, I and L, and are checked case-insensitively.'),
         field('TTL (seconds)', controls.ttlSeconds, '30 to 3600: how long a code stays valid.'),
         field('Max attempts', controls.maxAttempts, '1 to 10. With the code length, the odds of guessing a code must stay within 1 in 10,000.'),
         field('Default locale', controls.defaultLocale, 'A BCP 47 tag with a template below: used when a send names no locale, or one without a template.'),
         field('Default region', controls.defaultRegion, 'Two letters (GB, US): how a number sent without + is read. Empty: such numbers are refused.'),
-        field('Number validation', controls.numberValidation, 'Which numbers a send accepts.')),
+        field('Number validation', controls.numberValidation, 'Which numbers a send accepts. valid: numbers the numbering plan knows; possible: any of a possible length; off: any E.164 number.')),
       h('fieldset', { class: 'templates', 'aria-describedby': `${templatesHintId} ${templatesErrorId}` },
         h('legend', {}, 'Templates'),
         h('p', { class: 'hint', id: templatesHintId }, 'One message per locale (en, de, pt-BR), 1 to 480 characters: {code} exactly once; {app} (the application\'s name) and {minutes} (the TTL) where you like.'),
