@@ -127,6 +127,21 @@ export async function policySection(appPath) {
     return body;
   }
 
+  // A "templates.<locale>" problem about the tag itself (not a BCP 47 tag, the same locale as
+  // another row) belongs next to that row's Locale; any other, next to its text.
+  function placeTemplateProblems(error) {
+    const fields = error && error.details && error.details.fields;
+    if (!fields || typeof fields !== 'object') return error;
+    for (const row of templateRows()) {
+      const key = row.text.name;
+      if (typeof fields[key] === 'string' && /BCP 47|same locale/i.test(fields[key]) && !fields[row.locale.name]) {
+        fields[row.locale.name] = fields[key];
+        delete fields[key];
+      }
+    }
+    return error;
+  }
+
   const policyForm = form({
     fields: [
       h('div', { class: 'policy-fields' },
@@ -147,7 +162,11 @@ export async function policySection(appPath) {
     submitLabel: 'Save policy',
     action: async () => {
       saved.textContent = '';
-      policy = (await api.put(path, collect())).data;
+      try {
+        policy = (await api.put(path, collect())).data;
+      } catch (error) {
+        throw placeTemplateProblems(error);
+      }
       fill(policy);
       saved.textContent = 'Policy saved.';
     },

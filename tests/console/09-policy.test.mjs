@@ -1,7 +1,7 @@
 // An application's OTP policy and the phone lookup (SPEC §14, §15) on a fresh server: sign up →
 // project → test application → its Policy section: 4-digit codes with 5 attempts are refused
 // by the guessing floor (shown next to Code length, nothing saved) → a template's own error
-// shows next to that template → 1 attempt and a German template with an emoji save, and the
+// shows next to that template, a bad locale's next to its Locale → 1 attempt and a German template with an emoji save, and the
 // preview says UCS-2 with its segments → the policy survives a reload → Phone lookup: a valid
 // +44 mobile, the same number written nationally with Region GB, and an invalid number whose
 // reason is shown (an answer, not an error banner).
@@ -124,7 +124,7 @@ step("4-digit codes with 5 attempts: the guessing floor is shown next to Code le
   const codeLength = field(section, "Code length");
   await eventually(async () => assert.equal(await codeLength.getAttribute("aria-invalid"), "true", "Code length is not marked invalid"));
   const problem = await description(codeLength);
-  assert.match(problem, /^4 to 10 characters\. Code length \S/, `Code length's description: ${problem}`);
+  assert.match(problem, /^4 to 10 characters\. Code length:? \S/, `Code length's description: ${problem}`);
   assert.match(problem, /10[,. ]?000|guess|odds/i, `the guessing floor is not explained: ${problem}`);
   // Focus goes to the field, and nothing was saved.
   assert.equal(await codeLength.evaluate((el) => el === document.activeElement), true, "focus is not on Code length");
@@ -133,26 +133,37 @@ step("4-digit codes with 5 attempts: the guessing floor is shown next to Code le
   await screenshot(page, "policy-guessing-floor");
 });
 
-step("a template without {code} is refused next to that template", async () => {
+step("a template without {code}, and a locale that is no BCP 47 tag, are refused next to them", async () => {
   const { page } = session;
   const section = policy(page);
   await field(section, "Max attempts").fill("1");
   await button(section, "Add template").click();
-  const row = templateGroup(page, 2);
+  const fr = templateGroup(page, 2);
   // The new row's Locale has the focus.
-  assert.equal(await field(row, "Locale").evaluate((el) => el === document.activeElement), true, "focus is not on the new Locale");
-  await field(row, "Locale").fill("fr");
-  await field(row, "Template").fill("Votre code {app}");
+  assert.equal(await field(fr, "Locale").evaluate((el) => el === document.activeElement), true, "focus is not on the new Locale");
+  await field(fr, "Locale").fill("fr");
+  await field(fr, "Template").fill("Votre code {app}");
+  await button(section, "Add template").click();
+  const bad = templateGroup(page, 3);
+  await field(bad, "Locale").fill("not_a_tag");
+  await field(bad, "Template").fill("{code}");
   await button(section, "Save policy").click();
-  const text = field(row, "Template");
+  const text = field(fr, "Template");
   await eventually(async () => assert.equal(await text.getAttribute("aria-invalid"), "true", "the fr template is not marked invalid"));
-  assert.match(await description(text), /^Template \S/, "the fr template's problem is not next to it");
+  assert.match(await description(text), /^Template:? \S/, "the fr template's problem is not next to it");
+  assert.equal(await field(bad, "Locale").getAttribute("aria-invalid"), "true", "the bad locale is not marked invalid");
+  assert.match(await description(field(bad, "Locale")), /^Locale:? .*BCP 47/, "the bad locale's problem is not next to it");
+  assert.equal(await field(bad, "Template").getAttribute("aria-invalid"), null, "the bad locale's text is marked invalid");
   assert.equal(await field(section, "Code length").getAttribute("aria-invalid"), null, "Code length is still marked invalid");
   assert.equal(await field(templateGroup(page, 1), "Template").getAttribute("aria-invalid"), null, "the en template is marked invalid");
   assert.deepEqual(Object.keys((await serverPolicy()).templates), ["en"]);
-  // Remove takes the row away (and its problem with it).
-  await button(row, "Remove").click();
-  assert.equal(await templateGroup(page, 2).count(), 0, "the fr row is still there");
+  await checkA11y(page, "policy with template errors");
+  // Remove takes the rows away (and their problems with them); focus stays in the form.
+  await button(bad, "Remove").click();
+  assert.equal(await field(fr, "Locale").evaluate((el) => el === document.activeElement), true, "focus did not move to the row above");
+  await button(fr, "Remove").click();
+  assert.equal(await templateGroup(page, 2).count(), 0, "a removed row is still there");
+  assert.equal(await section.locator('[aria-invalid="true"]').count(), 0);
 });
 
 step("1 attempt and a German template with an emoji: saved, previewed as UCS-2", async () => {
