@@ -57,7 +57,7 @@ export async function policySection(appPath) {
   function templateRow(locale, text) {
     const rowId = uniqueId('template');
     const legend = h('legend', {}, 'Template');
-    const localeInput = input(`${rowId}-locale`, { value: locale, maxlength: 35, spellcheck: 'false', autocapitalize: 'off', class: 'locale', placeholder: 'de' });
+    const localeInput = input(`${rowId}-locale`, { value: locale, maxlength: 35, spellcheck: 'false', autocapitalize: 'off', class: 'locale' });
     const textInput = h('textarea', { name: `${rowId}-text`, rows: '3', spellcheck: 'false', value: text });
     const textField = field('Template', textInput);
     const element = h('fieldset', { class: 'template-row' },
