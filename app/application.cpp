@@ -127,7 +127,11 @@ void Application::run() {
   retention_->start();
   expiry_ = std::make_unique<core::PeriodicTask>(kExpirySweepInterval, [this] {
     try {
-      runtime_.database().run_alone("expiry", [&] { runtime_.otp().expire_overdue(); });
+      runtime_.database().run_alone("expiry", [&] {
+        runtime_.otp().expire_overdue();
+        // Rows from before migration 10 get their region and number type, a few batches a pass.
+        runtime_.otp().backfill_phone_facts();
+      });
       runtime_.monitor().recovered("expiry");
     } catch (const std::exception& e) {
       runtime_.monitor().failed("expiry", "sweep_failed", e.what());

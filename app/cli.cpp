@@ -1,5 +1,7 @@
 #include "app/cli.h"
 
+#include "core/phone.h"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -37,7 +39,8 @@ bool parse_listen(const std::string& text, http::HttpOptions& http) {
 }  // namespace
 
 std::string version_line() {
-  return "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR ")";
+  return "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR
+         ", libphonenumber metadata " + core::phone_metadata_version() + ")";
 }
 
 CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -150,7 +153,17 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       ->check(CLI::Range(1, 36500));
   add("sms-driver", config.otp.sms_driver, "Delivery for real numbers of live apps: http or exec (a gateway), or inbox (kept in the server, for sandboxes); unset: such sends answer 503 SMS_NOT_CONFIGURED")
       ->check(CLI::IsMember({"inbox", "http", "exec"}));
-  add("sms-template", config.otp.message_template, "The message; placeholders {code} {app} {minutes}");
+  add("sms-template", config.otp.message_template,
+      "The default policy's \"en\" message; placeholders {code} {app} {minutes} (per app: PUT /v1/applications/:id/policy)");
+  add("phone-allow-prefix", config.otp.phone_allow_prefixes,
+      "E.164 prefix (e.g. +4477009) whose numbers are valid whatever the metadata says (repeatable)")
+      ->check(CLI::Validator(
+          [](const std::string& prefix) -> std::string {
+            const bool digits = prefix.size() >= 2 && prefix.size() <= 16 && prefix[0] == '+' && prefix[1] != '0' &&
+                                prefix.find_first_not_of("0123456789", 1) == std::string::npos;
+            return digits ? "" : "must be + and 1 to 15 digits, the first not 0 (an E.164 prefix such as +4477009)";
+          },
+          "E.164 prefix"));
   add("sms-http-url", config.sms_http.url, "http driver: gateway URL; {phone} {message} {code} {app} are URL-encoded");
   add("sms-http-method", config.sms_http.method, "http driver: GET or POST")->check(CLI::IsMember({"GET", "POST"}));
   add("sms-http-header", config.sms_http.headers, "http driver: extra header 'Name: value' (repeatable)");

@@ -111,7 +111,9 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   accounts_ = std::make_unique<core::AccountService>(*database_, clock_, random_, key_, *tokens_, plans_,
                                                      config_.accounts);
   projects_ = std::make_unique<core::ProjectService>(*database_, clock_, random_, plans_);
-  applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_);
+  applications_ = std::make_unique<core::ApplicationService>(*database_, clock_, random_, key_, plans_,
+                                                            core::default_policy(static_cast<int>(config_.otp.ttl.count()),
+                                                                                 config_.otp.message_template));
   delivery_ = std::make_unique<core::DeliveryWorker>(*database_, clock_, key_, make_drivers(config_),
                                                      config_.sms_delivery, &monitor_);
   webhook_transport_ = delivery::make_webhook_transport(

@@ -30,10 +30,12 @@ std::string keyed_hash(std::string_view input, const ServerKey::Bytes& key) {
   return out;
 }
 
-Application from_row(const storage::ApplicationRow& row) {
-  return Application{row.id,         row.developer_id, row.project_id,          row.name,
-                     row.environment, row.status,       row.client_id,           row.client_secret_preview,
-                     row.api_key_preview, row.created_at, row.updated_at,       row.rotated_at};
+Application from_row(const storage::ApplicationRow& row, const OtpPolicy& defaults) {
+  Application app{row.id,         row.developer_id, row.project_id,          row.name,
+                  row.environment, row.status,       row.client_id,           row.client_secret_preview,
+                  row.api_key_preview, row.created_at, row.updated_at,       row.rotated_at, nullptr};
+  if (row.policy) app.policy = std::make_shared<const OtpPolicy>(stored_policy(*row.policy, defaults));
+  return app;
 }
 
 // The credential types of SPEC §2 and the prefix of their values.
@@ -70,11 +72,12 @@ struct ApplicationService::Credential {
 };
 
 ApplicationService::ApplicationService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
-                                       const PlanCatalog& plans)
+                                       const PlanCatalog& plans, OtpPolicy defaults)
     : db_(db),
       clock_(clock),
       random_(random),
       plans_(plans),
+      defaults_(std::move(defaults)),
       api_key_key_(key.derive("apikey")),
       secret_key_(key.derive("clsecret")),
       webhook_key_(key.derive("whsecret")) {
@@ -128,7 +131,7 @@ Result<Page<Application>> ApplicationService::list(const Developer& owner, const
   });
   if (!rows) return Error::not_found("Project not found.");
   std::vector<Application> applications;
-  for (const auto& row : *rows) applications.push_back(from_row(row));
+  for (const auto& row : *rows) applications.push_back(from_row(row, defaults_));
   return make_page(std::move(applications), page.limit, [](const Application& a) { return a.id; });
 }
 
@@ -178,13 +181,13 @@ Result<CreatedApplication> ApplicationService::create(const Developer& owner, co
   });
   if (outcome == Outcome::kNoProject) return Error::not_found("Project not found.");
   if (outcome == Outcome::kLimit) return plan_limit_exceeded("applications", *plan->max_applications);
-  return CreatedApplication{from_row(row), secret.value, api.value, webhook.value};
+  return CreatedApplication{from_row(row, defaults_), secret.value, api.value, webhook.value};
 }
 
 Result<Application> ApplicationService::get(const Developer& owner, const std::string& id) {
   const auto row = db_.read([&](storage::Connection& c) { return storage::applications::find(c, owner.id, id); });
   if (!row) return app_not_found();
-  return from_row(*row);
+  return from_row(*row, defaults_);
 }
 
 Result<Application> ApplicationService::update(const Developer& owner, const std::string& id,
@@ -217,7 +220,36 @@ Result<Application> ApplicationService::update(const Developer& owner, const std
   if (outcome == Outcome::kNoApp) return app_not_found();
   if (outcome == Outcome::kNoProject) return Error::not_found("Project not found.");
   auth_cache_->invalidate();
-  return from_row(updated);
+  return from_row(updated, defaults_);
+}
+
+Result<PolicyView> ApplicationService::policy(const Developer& owner, const std::string& id) {
+  const auto row = db_.read([&](storage::Connection& c) { return storage::applications::find(c, owner.id, id); });
+  if (!row) return app_not_found();
+  const Application app = from_row(*row, defaults_);
+  return PolicyView{app.policy ? *app.policy : defaults_, app.name};
+}
+
+Result<PolicyView> ApplicationService::put_policy(const Developer& owner, const std::string& id,
+                                                  const nlohmann::json& body) {
+  // The app's existence first: another developer's id is a 404 whatever the body says.
+  const auto existing = db_.read([&](storage::Connection& c) { return storage::applications::find(c, owner.id, id); });
+  if (!existing) return app_not_found();
+  auto policy = read_policy(body, defaults_);
+  if (!policy.ok()) return policy.error();
+  const std::string stored = policy_fields_json(policy.value()).dump();
+  const std::string now = format_timestamp(clock_.now());
+  std::optional<std::string> name = db_.write([&](storage::Connection& c) -> std::optional<std::string> {
+    storage::locks::exclusive(c, storage::locks::developer(owner.id));
+    const auto found = storage::applications::find(c, owner.id, id);
+    if (!found) return std::nullopt;
+    storage::applications::set_policy(c, id, stored, now);
+    storage::announce(c, "applications");
+    return found->name;
+  });
+  if (!name) return app_not_found();
+  auth_cache_->invalidate();
+  return PolicyView{policy.value(), *name};
 }
 
 Status ApplicationService::remove(const Developer& owner, const std::string& id) {
@@ -307,7 +339,7 @@ Result<std::shared_ptr<const ApplicationService::AuthRecord>> ApplicationService
     if (!key) return nullptr;
     const auto row = storage::applications::find_any(c, key->app_id);
     if (!row) return nullptr;
-    auto found = std::make_shared<AuthRecord>(AuthRecord{from_row(*row), key->expires_at, {}});
+    auto found = std::make_shared<AuthRecord>(AuthRecord{from_row(*row, defaults_), key->expires_at, {}});
     for (auto& secret : storage::credentials::live(c, row->id, "secret", now)) {
       if (secret.verifier) found->secrets.push_back({std::move(*secret.verifier), std::move(secret.expires_at)});
     }

@@ -13,6 +13,7 @@
 #include "core/accounts.h"
 #include "core/auth_cache.h"
 #include "core/pagination.h"
+#include "core/policy.h"
 #include "storage/store.h"
 
 namespace core {
@@ -30,6 +31,14 @@ struct Application {
   std::string created_at;
   std::string updated_at;
   std::optional<std::string> rotated_at;
+  // The OTP policy set with PUT …/policy (SPEC §15); nullptr: the server's defaults.
+  std::shared_ptr<const OtpPolicy> policy{};
+};
+
+// An application's policy as answered: the fields and the name its previews render.
+struct PolicyView {
+  OtpPolicy policy;
+  std::string app_name;
 };
 
 // The only value that ever carries the client secret and API key in plaintext.
@@ -48,8 +57,9 @@ struct Rotation {
 
 class ApplicationService {
  public:
+  // `defaults`: the policy of an application that has none set (--otp-ttl-seconds, --sms-template).
   ApplicationService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
-                     const PlanCatalog& plans);
+                     const PlanCatalog& plans, OtpPolicy defaults = default_policy(300));
 
   Result<Page<Application>> list(const Developer& owner, const std::optional<std::string>& project_id,
                                  const PageRequest& page);
@@ -60,6 +70,10 @@ class ApplicationService {
   Result<Rotation> rotate(const Developer& owner, const std::string& id, const std::string& type,
                           const nlohmann::json& body);
   Result<std::string> webhook_secret(const Developer& owner, const std::string& id);
+  // GET and PUT /v1/applications/:id/policy: a PUT replaces the whole policy (fields left out
+  // take their defaults) and governs the sends after it.
+  Result<PolicyView> policy(const Developer& owner, const std::string& id);
+  Result<PolicyView> put_policy(const Developer& owner, const std::string& id, const nlohmann::json& body);
 
   // App auth (SPEC §2): the API key, then the client id of the key's application, then the
   // client secret; every mismatch 401, a disabled application 403.
@@ -93,6 +107,7 @@ class ApplicationService {
   const Clock& clock_;
   Random& random_;
   const PlanCatalog& plans_;
+  OtpPolicy defaults_;
   ServerKey::Bytes api_key_key_;
   ServerKey::Bytes secret_key_;
   ServerKey::Bytes webhook_key_;

@@ -27,7 +27,44 @@ OtpRequest as_read(const storage::OtpRow& row, const std::string& now) {
   OtpRequest request{row.id,         row.app_id,     row.phone,      row.status,     row.attempts,
                      row.delivery_status, row.created_at, row.expires_at, row.verified_at};
   if (request.status == "pending" && row.expires_at <= now) request.status = "expired";
+  if (row.number_type) {
+    request.region = row.region;
+    request.number_type = *row.number_type;
+  } else {  // written before migration 10 and not backfilled yet
+    const PhoneFacts facts = phone_facts(row.phone);
+    request.region = facts.region;
+    request.number_type = facts.number_type;
+  }
+  request.code_length = row.code_length;
+  request.code_alphabet = row.code_alphabet;
+  request.locale = row.locale;
   return request;
+}
+
+Identity as_identity(const storage::IdentityRow& row) {
+  Identity identity{row.phone, row.created_at, row.last_verified_at, row.verification_count, row.last_application_id,
+                    row.region, row.number_type.value_or("")};
+  if (!row.number_type) {
+    const PhoneFacts facts = phone_facts(row.phone);
+    identity.region = facts.region;
+    identity.number_type = facts.number_type;
+  }
+  return identity;
+}
+
+// A send's or lookup's region: absent or null, else two letters (any case).
+std::optional<std::string> read_region(const nlohmann::json& body, FieldReader& fields) {
+  if (!body.contains("region") || body["region"].is_null()) return std::nullopt;
+  const auto region = body["region"].is_string() ? parse_region_code(body["region"].get<std::string>()) : std::nullopt;
+  if (!region) fields.reject("region", "must be an ISO 3166-1 alpha-2 region code (such as GB)");
+  return region;
+}
+
+Error phone_refused(FieldReader& fields, const PhoneCheck& check) {
+  fields.reject("phone", check.problem);
+  Error error = fields.error();
+  error.details["reason"] = check.info.reason.value_or("NOT_A_NUMBER");
+  return error;
 }
 
 // Appends one event in the caller's transaction.
@@ -79,6 +116,7 @@ OtpService::OtpService(storage::Store& db, const Clock& clock, Random& random, c
       clock_(clock),
       random_(random),
       options_(std::move(options)),
+      default_policy_(default_policy(static_cast<int>(options_.ttl.count()), options_.message_template)),
       job_queued_(std::move(job_queued)),
       events_written_(std::move(events_written)),
       code_key_(key.derive("otp-hmac")),
@@ -101,13 +139,18 @@ std::string OtpService::code_hash(const std::string& request_id, std::string_vie
 Result<SendResult> OtpService::send(const Application& app, const nlohmann::json& body) {
   FieldReader fields(body);
   const auto raw_phone = fields.required_string("phone", 1, 64);
-  fields.optional_string("locale", 1, 35);
-  std::optional<std::string> phone;
-  if (raw_phone) {
-    phone = normalize_phone(*raw_phone);
-    if (!phone) fields.reject("phone", phone_problem(*raw_phone));
+  std::optional<std::string> locale;
+  if (body.contains("locale") && !body["locale"].is_null()) {
+    locale = fields.optional_string("locale", 1, 35);
+    if (locale && !is_language_tag(*locale)) fields.reject("locale", "is not a BCP 47 language tag (such as en or pt-BR)");
   }
+  const auto region = read_region(body, fields);
   if (!fields.ok()) return fields.error();
+  const OtpPolicy& policy = app.policy ? *app.policy : default_policy_;
+  const PhoneCheck check = check_phone(*raw_phone, region ? region : policy.default_region, policy.number_validation,
+                                       options_.phone_allow_prefixes);
+  if (!check.accepted) return phone_refused(fields, check);
+  const std::optional<std::string> phone = check.info.e164;
   const bool test_app = app.environment == "test";
   const bool to_inbox = test_app || is_virtual_phone(*phone) || options_.sms_driver == "inbox";
   if (!to_inbox && options_.sms_driver.empty()) {
@@ -126,18 +169,22 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
-  const std::string code = [&] {
-    char digits[8];
-    std::snprintf(digits, sizeof digits, "%06u", random_.uniform(1'000'000));
-    return std::string(digits);
-  }();
+  const std::string code = generate_code(policy.code_length, policy.code_alphabet, random_);
+  const std::string locale_used = choose_locale(policy, locale);
   storage::OtpRow row{new_id(clock_, random_), app.id,  app.developer_id, *phone, "pending", std::nullopt,
                       std::nullopt,            0,       to_inbox ? "sent" : "queued",      now,
-                      format_timestamp(now_time + options_.ttl), std::nullopt, now};
+                      format_timestamp(now_time + std::chrono::seconds(policy.ttl_seconds)), std::nullopt, now};
+  row.region = check.info.region;
+  row.number_type = check.info.number_type;
+  row.code_length = policy.code_length;
+  row.code_alphabet = code_alphabet_name(policy.code_alphabet);
+  row.max_attempts = policy.max_attempts;
+  row.locale = locale_used;
   row.code_hash = code_hash(row.id, code);
-  const std::string message = expand_template(
-      options_.message_template,
-      {{"code", code}, {"app", app.name}, {"minutes", std::to_string((options_.ttl.count() + 59) / 60)}}, Escape::kNone);
+  const auto template_text = policy.templates.find(locale_used);
+  const std::string message = render_message(
+      template_text != policy.templates.end() ? template_text->second : std::string(kDefaultTemplate), code, app.name,
+      policy.ttl_seconds);
 
   std::optional<std::string> locked_until;
   db_.write([&](storage::Connection& c) {
@@ -174,8 +221,11 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
   FieldReader fields(body);
   const auto request_id = fields.required_string("requestId", 1, 100);
   const auto code = fields.required_string("code", 0, 100);
-  if (code && (code->size() != 6 || code->find_first_not_of("0123456789") != std::string::npos)) {
-    fields.reject("code", "must be exactly 6 digits");
+  // Every policy's codes are 4–10 letters or digits; the request's own shape is checked below.
+  if (code && (code->size() < 4 || code->size() > 10 ||
+               code->find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
+                   std::string::npos)) {
+    fields.reject("code", "must be the code that was sent: 4 to 10 letters or digits");
   }
   if (!fields.ok()) return fields.error();
   if (auto wait = verify_by_app_->acquire(app.id)) return rate_limited(*wait, "verifications by this application");
@@ -185,6 +235,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
   struct Outcome {
     std::optional<Error> error;
     storage::OtpRow row;
+    bool not_an_attempt = false;  // a code not of the request's shape: its quota is given back
   };
   // One write transaction: concurrent verifies of a request are serialised, so only one can
   // succeed and the attempt count can never pass the limit.
@@ -197,6 +248,13 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
       if (!found) return {Error::not_found("OTP request not found."), {}};
     }
     storage::OtpRow row = *found;
+    const CodeAlphabet alphabet = parse_code_alphabet(row.code_alphabet).value_or(CodeAlphabet::kDigits);
+    const auto canonical = canonical_code(*code, row.code_length, alphabet);
+    if (!canonical) {
+      const std::string shape = std::to_string(row.code_length) +
+                                (alphabet == CodeAlphabet::kDigits ? " digits" : " letters and digits (no O, I, L, 0 or 1)");
+      return {Error::invalid_argument("code must be " + shape + ".", {{"fields", {{"code", "must be " + shape}}}}), row, true};
+    }
     const auto failures = storage::phone_failures::get(c, app.id, row.phone);
     if (locked(failures, now)) {
       return {rate_limited(seconds_until(*failures->locked_until, now_time), "wrong codes for this phone"), row};
@@ -230,7 +288,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     }
 
     const std::string expected = row.code_hash.value_or("");
-    const std::string given = code_hash(row.id, *code);
+    const std::string given = code_hash(row.id, *canonical);
     const bool right = expected.size() == given.size() && sodium_memcmp(expected.data(), given.data(), given.size()) == 0;
     if (right) {
       row.status = "verified";
@@ -249,9 +307,14 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
       storage::analytics::move_active_phone(c, storage::ActiveScope::kDeveloper, row.developer_id,
                                             created ? std::nullopt : std::optional(identity->last_verified_at), now);
       if (created) {
-        identity = storage::IdentityRow{row.developer_id, row.phone, new_id(clock_, random_), now, now, 1, app.id};
+        identity = storage::IdentityRow{row.developer_id, row.phone, new_id(clock_, random_), now, now, 1, app.id,
+                                        row.region, row.number_type};
         storage::identities::insert(c, *identity);
       } else {
+        if (row.number_type) {
+          identity->region = row.region;
+          identity->number_type = row.number_type;
+        }
         identity->last_verified_at = now;
         identity->verification_count += 1;
         identity->last_application_id = app.id;
@@ -264,7 +327,7 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     }
 
     row.attempts += 1;
-    const int remaining = std::max(0, options_.max_attempts - row.attempts);
+    const int remaining = std::max(0, row.max_attempts - row.attempts);
     storage::PhoneFailures counted = failures.value_or(storage::PhoneFailures{});
     counted.consecutive += 1;
     counted.locked_until.reset();
@@ -286,7 +349,8 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
     return {Error{ErrorCode::kInvalidCode, "The code is not correct.", nlohmann::json{{"attemptsRemaining", remaining}}},
             row};
   });
-  if (events_written_) events_written_();
+  if (outcome.not_an_attempt) verify_by_app_->release(app.id);
+  if (events_written_ && !outcome.not_an_attempt) events_written_();
   if (outcome.error) return *outcome.error;
   return as_read(outcome.row, now);
 }
@@ -326,7 +390,8 @@ Result<Page<InboxMessage>> OtpService::inbox(const Developer& owner, const std::
   if (phone) {
     normalized = normalize_phone(*phone);
     if (!normalized) {
-      return Error::invalid_argument("phone is not a valid phone number.", {{"fields", {{"phone", phone_problem(*phone)}}}});
+      return Error::invalid_argument("phone is not a valid phone number.",
+                                     {{"fields", {{"phone", "is not a phone number: use + and the country code"}}}});
     }
   }
   if (auto mine = check_app_filter(owner, app_id); !mine.ok()) return mine.error();
@@ -349,8 +414,7 @@ Result<Page<Identity>> OtpService::identities(const Developer& owner, const Page
   });
   std::vector<std::pair<std::string, Identity>> keyed;
   for (const auto& row : rows) {
-    keyed.push_back({row.id, Identity{row.phone, row.created_at, row.last_verified_at, row.verification_count,
-                                      row.last_application_id}});
+    keyed.push_back({row.id, as_identity(row)});
   }
   auto page_of_pairs = make_page(std::move(keyed), page.limit, [](const auto& p) { return p.first; });
   Page<Identity> result;
@@ -364,7 +428,24 @@ Result<Identity> OtpService::identity(const std::string& developer_id, const std
   if (!normalized) return Error::not_found("No identity with this phone number.");
   const auto row = db_.read([&](storage::Connection& c) { return storage::identities::find(c, developer_id, *normalized); });
   if (!row) return Error::not_found("No identity with this phone number.");
-  return Identity{row->phone, row->created_at, row->last_verified_at, row->verification_count, row->last_application_id};
+  return as_identity(*row);
+}
+
+Result<PhoneInfo> OtpService::lookup_phone(const std::string& number, const std::optional<std::string>& region) const {
+  const auto length = utf8_length(number);
+  const bool blank = number.find_first_not_of(' ') == std::string::npos;
+  if (!length || blank || *length > 64) {
+    return Error::invalid_argument("number must be 1 to 64 characters.", {{"fields", {{"number", "must be 1 to 64 characters"}}}});
+  }
+  std::optional<std::string> parsed_region;
+  if (region) {
+    parsed_region = parse_region_code(*region);
+    if (!parsed_region) {
+      return Error::invalid_argument("region must be an ISO 3166-1 alpha-2 region code.",
+                                     {{"fields", {{"region", "must be an ISO 3166-1 alpha-2 region code (such as GB)"}}}});
+    }
+  }
+  return describe_phone(number, parsed_region, options_.phone_allow_prefixes);
 }
 
 int OtpService::purge_history(std::chrono::days retention) {
@@ -382,6 +463,31 @@ int OtpService::purge_history(std::chrono::days retention) {
     total += history;
     if (history == 0 && limits == 0) break;
   }
+  return total;
+}
+
+int OtpService::backfill_phone_facts(int batch, int max_batches) {
+  int total = 0;
+  const auto fill = [&](auto missing, auto set) {
+    for (int pass = 0; pass < max_batches; ++pass) {
+      // A read first: once everything is recorded, a pass costs one empty index probe.
+      if (db_.read([&](storage::Connection& c) { return missing(c, 1).empty(); })) return;
+      const int done = db_.write([&](storage::Connection& c) {
+        auto rows = missing(c, batch);
+        for (auto& row : rows) {
+          const PhoneFacts facts = phone_facts(row.phone, options_.phone_allow_prefixes);
+          row.region = facts.region;
+          row.number_type = facts.number_type;
+          set(c, row);
+        }
+        return static_cast<int>(rows.size());
+      });
+      total += done;
+      if (done < batch) return;
+    }
+  };
+  fill(storage::otp::missing_phone_facts, storage::otp::set_phone_facts);
+  fill(storage::identities::missing_phone_facts, storage::identities::set_phone_facts);
   return total;
 }
 

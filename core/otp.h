@@ -12,21 +12,23 @@
 #include "core/accounts.h"
 #include "core/applications.h"
 #include "core/pagination.h"
+#include "core/phone.h"
+#include "core/policy.h"
 #include "core/rate_limiter.h"
 #include "storage/store.h"
 
 namespace core {
 
 struct OtpOptions {
-  std::chrono::seconds ttl{300};              // --otp-ttl-seconds
-  int max_attempts = 5;                       // wrong codes per request
+  std::chrono::seconds ttl{300};              // --otp-ttl-seconds: the default policy's TTL
   int send_rate_limit = 5;                    // --send-rate-limit, per application per minute
   int verify_rate_limit = 10;                 // --verify-rate-limit, per application per minute
   int phone_send_limit = 3;                   // --phone-send-limit, per phone and application per 10 min
   int phone_failure_limit = 15;               // --phone-failure-limit, consecutive wrong codes
   std::chrono::seconds phone_lock{3600};      // how long the phone is locked after that
   std::string sms_driver;                     // --sms-driver for real numbers of live apps; empty = none
-  std::string message_template = "{code} is your {app} verification code. It expires in {minutes} minutes.";
+  std::string message_template = kDefaultTemplate;  // --sms-template: the default policy's "en" template
+  AllowedPrefixes phone_allow_prefixes;             // --phone-allow-prefix
 };
 
 struct OtpRequest {
@@ -39,6 +41,11 @@ struct OtpRequest {
   std::string created_at;
   std::string expires_at;
   std::optional<std::string> verified_at;
+  std::optional<std::string> region{};  // SPEC §14
+  std::string number_type{};
+  int code_length = 6;  // the policy in force at the send (§15)
+  std::string code_alphabet = "digits";
+  std::optional<std::string> locale{};
 };
 
 struct SendResult {
@@ -61,6 +68,8 @@ struct Identity {
   std::string last_verified_at;
   int verification_count = 0;
   std::string last_application_id;
+  std::optional<std::string> region{};
+  std::string number_type{};
 };
 
 class OtpService {
@@ -80,6 +89,8 @@ class OtpService {
                                    const std::optional<std::string>& phone, const PageRequest& page);
   Result<Page<Identity>> identities(const Developer& owner, const PageRequest& page);
   Result<Identity> identity(const std::string& developer_id, const std::string& phone);
+  // GET /v1/phone-numbers/:number (SPEC §14): an invalid number is an answer, not an error.
+  Result<PhoneInfo> lookup_phone(const std::string& number, const std::optional<std::string>& region) const;
 
   // Deletes history older than the retention period, in small batches; returns rows removed.
   int purge_history(std::chrono::days retention);
@@ -87,6 +98,9 @@ class OtpService {
   // message erased (SPEC §7). No event: otp.expired marks the first verify after the TTL.
   // Returns how many were closed.
   int expire_overdue();
+  // Records region and number type on rows written before migration 10, in batches of
+  // `batch`, at most `max_batches` transactions per call; returns rows updated.
+  int backfill_phone_facts(int batch = 200, int max_batches = 5);
 
   const OtpOptions& options() const { return options_; }
 
@@ -98,6 +112,7 @@ class OtpService {
   const Clock& clock_;
   Random& random_;
   OtpOptions options_;
+  OtpPolicy default_policy_;
   std::function<void()> job_queued_;
   std::function<void()> events_written_;
   ServerKey::Bytes code_key_;

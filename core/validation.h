@@ -26,6 +26,7 @@ class FieldReader {
   void reject(std::string_view name, std::string problem);
 
   bool ok() const { return problems_.empty(); }
+  bool has_problem(std::string_view name) const { return problems_.contains(std::string(name)); }
   // 400 INVALID_ARGUMENT with details.fields = { name: problem, ... }.
   Error error() const;
 

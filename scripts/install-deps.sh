@@ -11,6 +11,9 @@ packages=(
   nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev doctest-dev zlib1g-dev libbrotli-dev
   libgoogle-perftools-dev
+  # Phone numbers (SPEC §14): libphonenumber with its metadata; its -dev dependencies bring the
+  # protobuf, ICU and abseil archives the static release links.
+  libphonenumber-dev libprotobuf-dev libicu-dev libabsl-dev
   # PostgreSQL 15 storage: libpq-dev for the dynamic builds; postgresql-15 is the server that
   # scripts/with-postgres.sh starts, throwaway, for the tests (initdb, pg_ctl, postgres; its
   # dependency postgresql-client-15 brings psql). Debian's own "main" cluster is not used.

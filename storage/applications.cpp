@@ -12,7 +12,8 @@ constexpr char kSelect[] =
     "SELECT a.id, a.developer_id, a.project_id, a.name, a.environment, a.status, a.client_id, a.created_at, "
     "a.updated_at, a.rotated_at, "
     "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'secret' AND c.expires_at IS NULL), "
-    "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'api' AND c.expires_at IS NULL) "
+    "(SELECT preview FROM app_credentials c WHERE c.app_id = a.id AND c.type = 'api' AND c.expires_at IS NULL), "
+    "a.policy "
     "FROM applications a ";
 
 ApplicationRow read_row(Statement& query) {
@@ -21,12 +22,21 @@ ApplicationRow read_row(Statement& query) {
                         query.getColumn(4).getString(),  query.getColumn(5).getString(),
                         query.getColumn(6).getString(),  query.getColumn(7).getString(),
                         query.getColumn(8).getString(),  text_or_null(query.getColumn(9)),
-                        query.getColumn(10).getString(), query.getColumn(11).getString()};
+                        query.getColumn(10).getString(), query.getColumn(11).getString(),
+                        text_or_null(query.getColumn(12))};
 }
 
 }  // namespace
 
 namespace applications {
+
+void set_policy(Connection& db, const std::string& id, const std::string& policy_json, const std::string& updated_at) {
+  Prepared statement(db, "UPDATE applications SET policy = ?, updated_at = ? WHERE id = ?");
+  statement->bind(1, policy_json);
+  statement->bind(2, updated_at);
+  statement->bind(3, id);
+  statement->exec();
+}
 
 void insert(Connection& db, const ApplicationRow& row) {
   Prepared statement_prepared(db,

@@ -26,6 +26,7 @@ struct ApplicationRow {
   // Previews of the current credentials (read with the row).
   std::string client_secret_preview;
   std::string api_key_preview;
+  std::optional<std::string> policy{};  // JSON (SPEC §15); nullopt = the defaults
 };
 
 struct CredentialRow {
@@ -50,6 +51,7 @@ std::vector<ApplicationRow> list(Connection& db, const std::string& developer_id
 int count(Connection& db, const std::string& developer_id);
 void update(Connection& db, const ApplicationRow& row);
 void remove(Connection& db, const std::string& developer_id, const std::string& id);
+void set_policy(Connection& db, const std::string& id, const std::string& policy_json, const std::string& updated_at);
 
 }  // namespace applications
 

@@ -13,14 +13,23 @@ namespace {
 
 constexpr char kOtpColumns[] =
     "id, app_id, developer_id, phone, status, failure_reason, code_hash, attempts, delivery_status, created_at, "
-    "expires_at, verified_at, updated_at";
+    "expires_at, verified_at, updated_at, region, number_type, code_length, code_alphabet, max_attempts, locale";
+
+int int_or(const Column& column, int fallback) { return column.isNull() ? fallback : column.getInt(); }
 
 OtpRow read_otp(Statement& q) {
-  return OtpRow{q.getColumn(0).getString(),  q.getColumn(1).getString(),  q.getColumn(2).getString(),
-                q.getColumn(3).getString(),  q.getColumn(4).getString(),  text_or_null(q.getColumn(5)),
-                blob_or_null(q.getColumn(6)), q.getColumn(7).getInt(),     q.getColumn(8).getString(),
-                q.getColumn(9).getString(),  q.getColumn(10).getString(), text_or_null(q.getColumn(11)),
-                q.getColumn(12).getString()};
+  OtpRow row{q.getColumn(0).getString(),  q.getColumn(1).getString(),  q.getColumn(2).getString(),
+             q.getColumn(3).getString(),  q.getColumn(4).getString(),  text_or_null(q.getColumn(5)),
+             blob_or_null(q.getColumn(6)), q.getColumn(7).getInt(),     q.getColumn(8).getString(),
+             q.getColumn(9).getString(),  q.getColumn(10).getString(), text_or_null(q.getColumn(11)),
+             q.getColumn(12).getString()};
+  row.region = text_or_null(q.getColumn(13));
+  row.number_type = text_or_null(q.getColumn(14));
+  row.code_length = int_or(q.getColumn(15), 6);
+  row.code_alphabet = text_or_null(q.getColumn(16)).value_or("digits");
+  row.max_attempts = int_or(q.getColumn(17), 5);
+  row.locale = text_or_null(q.getColumn(18));
+  return row;
 }
 
 }  // namespace
@@ -29,7 +38,7 @@ namespace otp {
 
 void insert(Connection& db, const OtpRow& row) {
   Prepared s_prepared(db, std::string("INSERT INTO otp_requests(") + kOtpColumns +
-                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.app_id);
@@ -44,6 +53,30 @@ void insert(Connection& db, const OtpRow& row) {
   s.bind(11, row.expires_at);
   bind_text(s, 12, row.verified_at);
   s.bind(13, row.updated_at);
+  bind_text(s, 14, row.region);
+  bind_text(s, 15, row.number_type);
+  s.bind(16, row.code_length);
+  s.bind(17, row.code_alphabet);
+  s.bind(18, row.max_attempts);
+  bind_text(s, 19, row.locale);
+  s.exec();
+}
+
+std::vector<PhoneFactsRow> missing_phone_facts(Connection& db, int limit) {
+  Prepared q_prepared(db, "SELECT id, phone FROM otp_requests WHERE number_type IS NULL ORDER BY id LIMIT ?");
+  Statement& q = *q_prepared;
+  q.bind(1, limit);
+  std::vector<PhoneFactsRow> rows;
+  while (q.executeStep()) rows.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt, ""});
+  return rows;
+}
+
+void set_phone_facts(Connection& db, const PhoneFactsRow& row) {
+  Prepared s_prepared(db, "UPDATE otp_requests SET region = ?, number_type = ? WHERE id = ?");
+  Statement& s = *s_prepared;
+  bind_text(s, 1, row.region);
+  s.bind(2, row.number_type);
+  s.bind(3, row.key);
   s.exec();
 }
 
@@ -300,11 +333,12 @@ namespace identities {
 
 namespace {
 constexpr char kColumns[] =
-    "developer_id, phone, id, created_at, last_verified_at, verification_count, last_application_id";
+    "developer_id, phone, id, created_at, last_verified_at, verification_count, last_application_id, region, "
+    "number_type";
 IdentityRow read_identity(Statement& q) {
   return IdentityRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
                      q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt(),
-                     q.getColumn(6).getString()};
+                     q.getColumn(6).getString(), text_or_null(q.getColumn(7)), text_or_null(q.getColumn(8))};
 }
 }  // namespace
 
@@ -318,7 +352,7 @@ std::optional<IdentityRow> find(Connection& db, const std::string& developer_id,
 }
 
 void insert(Connection& db, const IdentityRow& row) {
-  Prepared s_prepared(db, std::string("INSERT INTO identities(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Prepared s_prepared(db, std::string("INSERT INTO identities(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
   Statement& s = *s_prepared;
   s.bind(1, row.developer_id);
   s.bind(2, row.phone);
@@ -327,19 +361,41 @@ void insert(Connection& db, const IdentityRow& row) {
   s.bind(5, row.last_verified_at);
   s.bind(6, row.verification_count);
   s.bind(7, row.last_application_id);
+  bind_text(s, 8, row.region);
+  bind_text(s, 9, row.number_type);
   s.exec();
 }
 
 void update(Connection& db, const IdentityRow& row) {
   Prepared s_prepared(db,
-                      "UPDATE identities SET last_verified_at = ?, verification_count = ?, last_application_id = ? "
-                      "WHERE developer_id = ? AND phone = ?");
+                      "UPDATE identities SET last_verified_at = ?, verification_count = ?, last_application_id = ?, "
+                      "region = ?, number_type = ? WHERE developer_id = ? AND phone = ?");
   Statement& s = *s_prepared;
   s.bind(1, row.last_verified_at);
   s.bind(2, row.verification_count);
   s.bind(3, row.last_application_id);
-  s.bind(4, row.developer_id);
-  s.bind(5, row.phone);
+  bind_text(s, 4, row.region);
+  bind_text(s, 5, row.number_type);
+  s.bind(6, row.developer_id);
+  s.bind(7, row.phone);
+  s.exec();
+}
+
+std::vector<PhoneFactsRow> missing_phone_facts(Connection& db, int limit) {
+  Prepared q_prepared(db, "SELECT id, phone FROM identities WHERE number_type IS NULL ORDER BY id LIMIT ?");
+  Statement& q = *q_prepared;
+  q.bind(1, limit);
+  std::vector<PhoneFactsRow> rows;
+  while (q.executeStep()) rows.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt, ""});
+  return rows;
+}
+
+void set_phone_facts(Connection& db, const PhoneFactsRow& row) {
+  Prepared s_prepared(db, "UPDATE identities SET region = ?, number_type = ? WHERE id = ?");
+  Statement& s = *s_prepared;
+  bind_text(s, 1, row.region);
+  s.bind(2, row.number_type);
+  s.bind(3, row.key);
   s.exec();
 }
 

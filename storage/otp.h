@@ -26,6 +26,22 @@ struct OtpRow {
   std::string expires_at;
   std::optional<std::string> verified_at;
   std::string updated_at;
+  // What the number is (SPEC §14) and the policy in force at the send (§15); rows written
+  // before migration 10 read NULL number facts (backfilled) and the old fixed shape.
+  std::optional<std::string> region{};
+  std::optional<std::string> number_type{};
+  int code_length = 6;
+  std::string code_alphabet = "digits";
+  int max_attempts = 5;
+  std::optional<std::string> locale{};
+};
+
+// A row whose number facts are not recorded yet, and what they are.
+struct PhoneFactsRow {
+  std::string key;    // otp_requests.id, or identities.id
+  std::string phone;  // E.164
+  std::optional<std::string> region{};
+  std::string number_type;
 };
 
 struct OtpFilter {
@@ -47,6 +63,9 @@ std::vector<OtpRow> pending_expired(Connection& db, const std::string& now, int 
 // Writes status, failure_reason, code_hash, attempts, delivery_status, verified_at, updated_at.
 void update(Connection& db, const OtpRow& row);
 void set_delivery_status(Connection& db, const std::string& id, const std::string& delivery_status);
+// Up to `limit` requests without number facts (a partial index keeps this cheap once done).
+std::vector<PhoneFactsRow> missing_phone_facts(Connection& db, int limit);
+void set_phone_facts(Connection& db, const PhoneFactsRow& row);
 
 }  // namespace otp
 
@@ -125,6 +144,8 @@ struct IdentityRow {
   std::string last_verified_at;
   int verification_count = 0;
   std::string last_application_id;
+  std::optional<std::string> region{};
+  std::optional<std::string> number_type{};
 };
 
 namespace identities {
@@ -134,6 +155,9 @@ void insert(Connection& db, const IdentityRow& row);
 void update(Connection& db, const IdentityRow& row);
 std::vector<IdentityRow> list(Connection& db, const std::string& developer_id,
                               const std::optional<std::string>& before_id, int limit);
+// Up to `limit` identities without number facts, keyed by identities.id.
+std::vector<PhoneFactsRow> missing_phone_facts(Connection& db, int limit);
+void set_phone_facts(Connection& db, const PhoneFactsRow& row);
 
 }  // namespace identities
 

@@ -85,4 +85,26 @@ Handler applications_webhook_secret(core::AccountService& accounts, core::Applic
   };
 }
 
+Handler applications_policy_get(core::AccountService& accounts, core::ApplicationService& applications) {
+  return [&](const HttpRequest& request) -> core::Result<Reply> {
+    auto owner = console_developer(request, accounts);
+    if (!owner.ok()) return owner.error();
+    auto policy = applications.policy(owner.value(), request.path_params.at(0));
+    if (!policy.ok()) return policy.error();
+    return Reply::data(policy_json(policy.value()));
+  };
+}
+
+Handler applications_policy_put(core::AccountService& accounts, core::ApplicationService& applications) {
+  return [&](const HttpRequest& request) -> core::Result<Reply> {
+    auto owner = console_developer(request, accounts);
+    if (!owner.ok()) return owner.error();
+    auto body = json_object_body(request);
+    if (!body.ok()) return body.error();
+    auto policy = applications.put_policy(owner.value(), request.path_params.at(0), body.value());
+    if (!policy.ok()) return policy.error();
+    return Reply::data(policy_json(policy.value()));
+  };
+}
+
 }  // namespace app::http

@@ -49,6 +49,9 @@ Handler applications_update(core::AccountService& accounts, core::ApplicationSer
 Handler applications_delete(core::AccountService& accounts, core::ApplicationService& applications);
 Handler applications_rotate(core::AccountService& accounts, core::ApplicationService& applications);
 Handler applications_webhook_secret(core::AccountService& accounts, core::ApplicationService& applications);
+// GET, PUT /v1/applications/{id}/policy
+Handler applications_policy_get(core::AccountService& accounts, core::ApplicationService& applications);
+Handler applications_policy_put(core::AccountService& accounts, core::ApplicationService& applications);
 
 // /v1/otp/send, /v1/otp/verify (app auth); /v1/otp[/{id}], /v1/inbox, /v1/users[/{phone}] (console)
 Handler otp_send(core::ApplicationService& applications, core::OtpService& otp);
@@ -58,6 +61,8 @@ Handler otp_get(core::AccountService& accounts, core::OtpService& otp);
 Handler inbox_list(core::AccountService& accounts, core::OtpService& otp);
 Handler users_list(core::AccountService& accounts, core::OtpService& otp);
 Handler users_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp);
+// GET /v1/phone-numbers/{number} (console auth or the API key alone)
+Handler phone_numbers_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp);
 
 // /v1/logs, /v1/analytics/summary, /v1/analytics/timeseries
 Handler logs_list(core::AccountService& accounts, core::AnalyticsService& analytics);

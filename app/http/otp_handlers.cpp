@@ -75,22 +75,40 @@ Handler users_list(core::AccountService& accounts, core::OtpService& otp) {
   };
 }
 
+namespace {
+
+// Console auth, or the API key alone (scoped to the key's developer): the developer's id.
+core::Result<std::string> developer_or_api_key(const HttpRequest& request, core::AccountService& accounts,
+                                               core::ApplicationService& applications) {
+  if (request.raw.has_header("Authorization") || !request.raw.has_header("x-api-key")) {
+    auto owner = console_developer(request, accounts);
+    if (!owner.ok()) return owner.error();
+    return owner.value().id;
+  }
+  auto app = applications.authenticate_api_key(request.raw.get_header_value("x-api-key"));
+  if (!app.ok()) return app.error();
+  return app.value().developer_id;
+}
+
+}  // namespace
+
 Handler users_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp) {
   return [&](const HttpRequest& request) -> core::Result<Reply> {
-    // Console auth, or the API key alone (scoped to the key's developer).
-    std::string developer_id;
-    if (request.raw.has_header("Authorization") || !request.raw.has_header("x-api-key")) {
-      auto owner = console_developer(request, accounts);
-      if (!owner.ok()) return owner.error();
-      developer_id = owner.value().id;
-    } else {
-      auto app = applications.authenticate_api_key(request.raw.get_header_value("x-api-key"));
-      if (!app.ok()) return app.error();
-      developer_id = app.value().developer_id;
-    }
-    auto identity = otp.identity(developer_id, request.path_params.at(0));
+    auto developer_id = developer_or_api_key(request, accounts, applications);
+    if (!developer_id.ok()) return developer_id.error();
+    auto identity = otp.identity(developer_id.value(), request.path_params.at(0));
     if (!identity.ok()) return identity.error();
     return Reply::data(identity_json(identity.value()));
+  };
+}
+
+Handler phone_numbers_get(core::AccountService& accounts, core::ApplicationService& applications, core::OtpService& otp) {
+  return [&](const HttpRequest& request) -> core::Result<Reply> {
+    auto developer_id = developer_or_api_key(request, accounts, applications);
+    if (!developer_id.ok()) return developer_id.error();
+    auto info = otp.lookup_phone(request.path_params.at(0), query_param(request, "region"));
+    if (!info.ok()) return info.error();
+    return Reply::data(phone_lookup_json(info.value()));
   };
 }
 

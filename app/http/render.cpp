@@ -72,14 +72,24 @@ nlohmann::json otp_json(const core::OtpRequest& request) {
           {"deliveryStatus", request.delivery_status},
           {"createdAt", request.created_at},
           {"expiresAt", request.expires_at},
-          {"verifiedAt", optional_json(request.verified_at)}};
+          {"verifiedAt", optional_json(request.verified_at)},
+          {"region", optional_json(request.region)},
+          {"numberType", request.number_type},
+          {"codeLength", request.code_length},
+          {"codeAlphabet", request.code_alphabet},
+          {"locale", optional_json(request.locale)}};
 }
 
 nlohmann::json send_json(const core::SendResult& sent) {
   nlohmann::json body = {{"requestId", sent.request.id},
                          {"phone", core::display_phone(sent.request.phone)},
                          {"status", sent.request.status},
-                         {"expiresAt", sent.request.expires_at}};
+                         {"expiresAt", sent.request.expires_at},
+                         {"region", optional_json(sent.request.region)},
+                         {"numberType", sent.request.number_type},
+                         {"codeLength", sent.request.code_length},
+                         {"codeAlphabet", sent.request.code_alphabet},
+                         {"locale", optional_json(sent.request.locale)}};
   if (sent.test_code) body["testCode"] = *sent.test_code;
   return body;
 }
@@ -105,7 +115,29 @@ nlohmann::json identity_json(const core::Identity& identity) {
           {"createdAt", identity.created_at},
           {"lastVerifiedAt", identity.last_verified_at},
           {"verificationCount", identity.verification_count},
-          {"lastApplicationId", identity.last_application_id}};
+          {"lastApplicationId", identity.last_application_id},
+          {"region", optional_json(identity.region)},
+          {"numberType", identity.number_type}};
+}
+
+nlohmann::json policy_json(const core::PolicyView& view) {
+  nlohmann::json body = core::policy_fields_json(view.policy);
+  body["templatePreview"] = core::template_preview(view.policy, view.app_name);
+  return body;
+}
+
+nlohmann::json phone_lookup_json(const core::PhoneInfo& info) {
+  return {{"e164", optional_json(info.e164)},
+          {"phone", info.e164 ? nlohmann::json(core::display_phone(*info.e164)) : nlohmann::json(nullptr)},
+          {"valid", info.valid},
+          {"possible", info.possible},
+          {"reason", optional_json(info.reason)},
+          {"region", optional_json(info.region)},
+          {"countryCallingCode", info.country_code == 0 ? nlohmann::json(nullptr) : nlohmann::json(info.country_code)},
+          {"numberType", info.number_type},
+          {"nationalFormat", optional_json(info.national_format)},
+          {"internationalFormat", optional_json(info.international_format)},
+          {"metadataVersion", core::phone_metadata_version()}};
 }
 
 nlohmann::json log_json(const core::LogEntry& entry) {

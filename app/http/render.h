@@ -22,6 +22,8 @@ nlohmann::json send_json(const core::SendResult& sent);
 nlohmann::json verify_json(const core::OtpRequest& request);
 nlohmann::json inbox_json(const core::InboxMessage& message);
 nlohmann::json identity_json(const core::Identity& identity);
+nlohmann::json policy_json(const core::PolicyView& view);
+nlohmann::json phone_lookup_json(const core::PhoneInfo& info);
 nlohmann::json webhook_json(const core::Webhook& webhook);
 nlohmann::json log_json(const core::LogEntry& entry);
 nlohmann::json delivery_json(const core::WebhookDelivery& delivery);

@@ -40,6 +40,8 @@ std::vector<Route> make_routes(const Services& services) {
       {"POST", "/v1/applications/{id}/rotate/{type}", applications_rotate(services.accounts, services.applications)},
       {"GET", "/v1/applications/{id}/webhook-secret",
        applications_webhook_secret(services.accounts, services.applications)},
+      {"GET", "/v1/applications/{id}/policy", applications_policy_get(services.accounts, services.applications)},
+      {"PUT", "/v1/applications/{id}/policy", applications_policy_put(services.accounts, services.applications)},
 
       {"POST", "/v1/otp/send", otp_send(services.applications, services.otp)},
       {"POST", "/v1/otp/verify", otp_verify(services.applications, services.otp)},
@@ -48,6 +50,7 @@ std::vector<Route> make_routes(const Services& services) {
       {"GET", "/v1/inbox", inbox_list(services.accounts, services.otp)},
       {"GET", "/v1/users", users_list(services.accounts, services.otp)},
       {"GET", "/v1/users/{phoneNumber}", users_get(services.accounts, services.applications, services.otp)},
+      {"GET", "/v1/phone-numbers/{number}", phone_numbers_get(services.accounts, services.applications, services.otp)},
 
       {"GET", "/v1/logs", logs_list(services.accounts, services.analytics)},
       {"GET", "/v1/analytics/summary", analytics_summary(services.accounts, services.analytics)},

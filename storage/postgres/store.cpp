@@ -4,6 +4,7 @@
 
 #include <sys/select.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -58,7 +59,22 @@ bool has_table(PgConnection& c, const char* name) {
 
 }  // namespace
 
-int postgres_schema_version() { return 9; }
+// schema.sql is version 9 (the SQLite history up to migration 9, in one file); every later
+// change is a numbered migration here, beside SQLite's of the same number.
+constexpr int kPostgresBaseVersion = 9;
+struct PgMigration {
+  int version;
+  const char* name;
+  std::string_view sql;
+};
+const std::vector<PgMigration>& postgres_migrations() {
+  static const std::vector<PgMigration> list = {
+      {10, "phone_numbers_and_policy", embedded::kPostgresMigration0010},
+  };
+  return list;
+}
+
+int postgres_schema_version() { return postgres_migrations().empty() ? kPostgresBaseVersion : postgres_migrations().back().version; }
 
 PgStore::PgStore(PgStoreOptions options) : options_(std::move(options)) {
   if (options_.pool_size < 2) options_.pool_size = 2;
@@ -134,13 +150,21 @@ std::unique_ptr<PgStore> PgStore::open(const PgStoreOptions& options, std::strin
                                  std::to_string(from) + ", written by a newer cobinar-phone; this binary knows up to version " +
                                  std::to_string(postgres_schema_version()) + ". Upgrade cobinar-phone.");
     }
+    const auto record = [&](int version, const char* name) {
+      Prepared statement(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)");
+      statement->bind(1, version);
+      statement->bind(2, name);
+      statement->bind(3, std::string(now));
+      statement->exec();
+    };
     if (from == 0) {
       c.exec(std::string(embedded::kPostgresSchemaSql));
-      Prepared record(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)");
-      record->bind(1, postgres_schema_version());
-      record->bind(2, "postgres_schema");
-      record->bind(3, std::string(now));
-      record->exec();
+      record(kPostgresBaseVersion, "postgres_schema");
+    }
+    for (const PgMigration& migration : postgres_migrations()) {
+      if (migration.version <= std::max(from, kPostgresBaseVersion)) continue;
+      c.exec(std::string(migration.sql));
+      record(migration.version, migration.name);
     }
     commit(c);
     store->migration_ = {from, postgres_schema_version()};

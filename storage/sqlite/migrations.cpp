@@ -20,6 +20,7 @@ const std::vector<Migration>& migrations() {
       {7, "developer_status", embedded::kMigration0007},
       {8, "active_phone_days", embedded::kMigration0008},
       {9, "history_without_created_indexes", embedded::kMigration0009},
+      {10, "phone_numbers_and_policy", embedded::kMigration0010},
   };
   return list;
 }

@@ -74,12 +74,15 @@ TEST_CASE("sandbox flow: send to a virtual number, read the inbox, verify, ident
   CHECK(read.body["data"] == json{{"id", request_id}, {"requestId", request_id}, {"appId", app.id}, {"phone", kVirtual},
                                   {"status", "verified"}, {"attempts", 1}, {"deliveryStatus", "sent"},
                                   {"createdAt", "2026-07-03T14:22:10.000Z"}, {"expiresAt", "2026-07-03T14:27:10.000Z"},
-                                  {"verifiedAt", "2026-07-03T14:22:13.000Z"}});
+                                  {"verifiedAt", "2026-07-03T14:22:13.000Z"}, {"region", nullptr},
+                                  {"numberType", "virtual"}, {"codeLength", 6}, {"codeAlphabet", "digits"},
+                                  {"locale", "en"}});
   CHECK(read.raw_body.find(code) == std::string::npos);
 
   const auto identity = sandbox.console("GET", "/v1/users/%2B999%20482%20918%20102");
   CHECK(identity.body["data"] == json{{"phoneNumber", kVirtual}, {"createdAt", "2026-07-03T14:22:13.000Z"},
                                       {"lastVerifiedAt", "2026-07-03T14:22:13.000Z"}, {"verificationCount", 1},
+                                      {"region", nullptr}, {"numberType", "virtual"},
                                       {"lastApplicationId", app.id}});
 
   // A second verification through another app updates the identity.
@@ -116,7 +119,7 @@ TEST_CASE("send validates the phone number and needs all three credentials") {
 
   const auto live = sandbox.send(app, "+1 (415) 555-2671");
   CHECK(live.status == 201);
-  CHECK(live.body["data"]["phone"] == "+1 415 555 267 1");
+  CHECK(live.body["data"]["phone"] == "+1 415-555-2671");
   CHECK_FALSE(live.body["data"].contains("testCode"));
 
   auto headers = app.headers();

@@ -1,6 +1,8 @@
 #include "app/cli.h"
 
 #include <doctest/doctest.h>
+
+#include "core/phone.h"
 #include <stdlib.h>
 
 #include <sstream>
@@ -267,6 +269,8 @@ TEST_CASE("--help and --version print to stdout and exit 0") {
   REQUIRE(version.outcome.exit_code == 0);
   CHECK(version.out == app::version_line() + "\n");
   CHECK(app::version_line() ==
-        "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR ")");
+        "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR
+        ", libphonenumber metadata " + core::phone_metadata_version() + ")");
+  CHECK(core::phone_metadata_version().find('.') != std::string::npos);  // e.g. 8.12.57
   CHECK(parse({"version"}).outcome.command == app::Command::kVersion);
 }
