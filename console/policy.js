@@ -89,7 +89,10 @@ export async function policySection(appPath) {
     for (const [name, control] of Object.entries(controls)) control.value = from[name] ?? '';
     controls.codeAlphabet.value = from.codeAlphabet || 'digits';
     controls.numberValidation.value = from.numberValidation || 'valid';
-    replace(rows, Object.entries(from.templates || {}).map(([locale, text]) => templateRow(locale, text).element));
+    // The default locale's template first, then the others as the server lists them.
+    const isDefault = ([locale]) => locale.toLowerCase() === String(from.defaultLocale || '').toLowerCase();
+    const templates = Object.entries(from.templates || {}).sort((a, b) => Number(isDefault(b)) - Number(isDefault(a)));
+    replace(rows, templates.map(([locale, text]) => templateRow(locale, text).element));
     renumber();
     replace(previews, previewTable(from.templatePreview));
   }

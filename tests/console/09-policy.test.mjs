@@ -198,6 +198,8 @@ step.check("the policy survives a reload", async () => {
   await page.reload();
   const section = policy(page);
   await section.waitFor();
+  // The default locale's template (en) comes first, then the others.
+  assert.equal(await valueOf(field(templateGroup(page, 1), "Locale")), "en");
   assert.equal(await valueOf(field(section, "Code length")), "4");
   assert.equal(await valueOf(field(section, "Max attempts")), "1");
   assert.equal(await valueOf(field(templateGroup(page, 2), "Locale")), "de");
