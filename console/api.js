@@ -124,6 +124,7 @@ export const api = {
   get: (path) => call('GET', path),
   post: (path, body = {}) => call('POST', path, body),
   patch: (path, body) => call('PATCH', path, body),
+  put: (path, body) => call('PUT', path, body),
   delete: (path) => call('DELETE', path),
   // A call with an application's credentials instead of the session (the "send a test code" button).
   withAppCredentials: async (path, body, credentials) => {

@@ -8,6 +8,7 @@ import otp from './page-otp.js';
 import inbox from './page-inbox.js';
 import webhooks from './page-webhooks.js';
 import users from './page-users.js';
+import phoneLookup from './page-phone.js';
 import logs from './page-logs.js';
 import profile from './page-profile.js';
 
@@ -19,6 +20,7 @@ const pages = [
   ['inbox', 'Inbox', inbox],
   ['webhooks', 'Webhooks', webhooks],
   ['users', 'Users', users],
+  ['phone-lookup', 'Phone lookup', phoneLookup],
   ['logs', 'Logs', logs],
   ['profile', 'Profile', profile],
 ];

@@ -1,11 +1,13 @@
 // Applications: list (by project), create (credentials shown once, with a test send), and a
-// detail page: status, name, project, rotation of each credential, webhook-secret reveal, delete.
+// detail page: status, name, project, OTP policy and templates, rotation of each credential,
+// webhook-secret reveal, delete.
 import { api } from './api.js';
 import {
   h, replace, field, input, select, form, table, pageHeader, button, openDialog, confirmAction, time,
   alertBox, secretValue, details, statusBadge, errorText, formAlert,
 } from './ui.js';
 import { loadProjects, loadApplications, nameMap, routeQuery, setRouteQuery } from './data.js';
+import { policySection } from './policy.js';
 
 const CREDENTIAL_TYPES = [
   ['secret', 'Client secret'],
@@ -110,10 +112,21 @@ function showCredentials(app, navigate) {
     },
   });
   // Checks a code as your backend will (POST /v1/otp/verify), with the same credentials.
+  // The code's shape is the application's policy: its length and alphabet come with the send.
   function verifyForm(sent) {
     const outcome = h('p', { role: 'status' });
+    const length = sent.codeLength || 6;
+    const letters = sent.codeAlphabet === 'alphanumeric';
+    const code = input('code', {
+      inputmode: letters ? 'text' : 'numeric',
+      autocapitalize: letters ? 'characters' : null,
+      spellcheck: 'false',
+      autocomplete: 'one-time-code',
+      maxlength: length,
+      value: sent.testCode || '',
+    });
     const verify = form({
-      fields: [field('Code', input('code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, value: sent.testCode || '' }), 'The 6 digits from the message.')],
+      fields: [field('Code', code, letters ? `The ${length} letters and digits from the message.` : `The ${length} digits from the message.`)],
       submitLabel: 'Verify code',
       action: async (values) => {
         outcome.textContent = '';
@@ -154,7 +167,7 @@ async function applicationDetail({ container, navigate }, id) {
     }
     throw error;
   }
-  const projects = await loadProjects();
+  const [projects, policy] = await Promise.all([loadProjects(), policySection(path)]);
   const projectName = nameMap(projects);
 
   function render() {
@@ -173,6 +186,7 @@ async function applicationDetail({ container, navigate }, id) {
         ['Last rotation', app.rotatedAt ? time(app.rotatedAt) : 'never'],
       ]),
       settingsSection(),
+      policy,
       statusSection(),
       rotationSection(),
       webhookSecretSection(),

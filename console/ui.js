@@ -109,7 +109,9 @@ export function showFormError(form, error) {
     const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
     const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
     if (!slot) continue;
-    slot.textContent = `${labelFor(form, control) || name} ${problem}.`.replace('..', '.');
+    // "must be …" reads after the field's name; a whole sentence ("5 attempts at …") after a colon.
+    const label = labelFor(form, control) || name;
+    slot.textContent = `${label}${/^[a-z]/.test(problem) ? ' ' : ': '}${problem}.`.replace('..', '.');
     if (control) control.setAttribute('aria-invalid', 'true');
     placed += 1;
   }

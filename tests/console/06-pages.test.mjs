@@ -46,6 +46,7 @@ const PAGES = [
   ["inbox", "Inbox"],
   ["webhooks", "Webhooks"],
   ["users", "Users"],
+  ["phone-lookup", "Phone lookup"],
   ["logs", "Logs"],
   ["profile", "Profile"],
 ];
@@ -121,7 +122,7 @@ for (const [id, name] of PAGES) {
     const tables = await page.getByRole("main").locator("table").evaluateAll((ts) =>
       ts.map((t) => ({ headers: t.querySelectorAll("thead th, tr:first-child th").length, rows: t.rows.length })),
     );
-    if (id !== "dashboard" && id !== "profile") assert.ok(tables.length > 0, `no <table> on ${name}`);
+    if (!["dashboard", "profile", "phone-lookup"].includes(id)) assert.ok(tables.length > 0, `no <table> on ${name}`);
     for (const t of tables) assert.ok(t.headers > 0, `a table on ${name} has no header cells`);
     await screenshot(page, `page-${id}`);
   });
@@ -133,8 +134,12 @@ step.check("detail pages and dialogs pass axe", async () => {
   await goTo(page, "Applications");
   await page.getByRole("main").getByRole("link", { name: "Checkout app", exact: true }).click();
   await page.getByRole("main").getByRole("heading", { level: 1, name: "Checkout app" }).waitFor();
-  await checkA11y(page, "application detail");
+  await page.getByRole("main").getByRole("region", { name: "Policy", exact: true }).locator("table").waitFor();
+  await checkA11y(page, "application detail (with its policy)");
   await screenshot(page, "page-application-detail");
+  // Its policy form with one more template row.
+  await button(page.getByRole("main"), "Add template").click();
+  await checkA11y(page, "application policy with a new template row");
   await button(page.getByRole("main").getByRole("group", { name: "Webhook secret", exact: true }), "Rotate").click();
   await field(dialog(page), "Webhook secret").first().waitFor();
   await checkA11y(page, "rotation dialog");
@@ -151,6 +156,13 @@ step.check("detail pages and dialogs pass axe", async () => {
     await checkA11y(page, `${buttonName} dialog`);
     await closeDialog(page);
   }
+  // A phone lookup's answer.
+  await goTo(page, "Phone lookup");
+  await field(page.getByRole("main"), "Phone number").fill("+44 7911 123456");
+  await button(page.getByRole("main"), "Look up").click();
+  await page.getByRole("main").locator("dl").waitFor();
+  await checkA11y(page, "phone lookup answer");
+  await screenshot(page, "page-phone-lookup-answer");
   // A webhook's page with its delivery log.
   await page.goto(`${server.url}#/webhooks/${encodeURIComponent(webhookId)}`);
   await button(page.getByRole("main"), "Send test event").waitFor();
@@ -190,6 +202,14 @@ step.check("no horizontal scroll at 360 px on the main pages", async () => {
     await expectNoHorizontalScroll(page, name);
     await screenshot(page, `narrow-${id}`);
   }
+  // An application's page, with its policy form and template previews.
+  await page.evaluate((hash) => (location.hash = hash), `#/applications/${encodeURIComponent(app.id)}`);
+  await page.getByRole("main").getByRole("region", { name: "Policy", exact: true }).locator("table").waitFor();
+  await expectNoHorizontalScroll(page, "application detail");
+  await screenshot(page, "narrow-application-detail");
+  await checkA11y(page, "application detail at 360 px");
+  await page.evaluate(() => (location.hash = "#/dashboard"));
+  await page.getByRole("main").getByRole("heading", { level: 1 }).filter({ hasText: /Dashboard/ }).waitFor();
   await checkA11y(page, "Dashboard at 360 px");
 });
 
