@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "core/phone.h"
 #include "tests/e2e/helpers.h"
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
@@ -177,9 +178,10 @@ TEST_CASE("migrate applies the schema once and refuses a newer database untouche
 TEST_CASE("version, --version and --help") {
   const auto version = testing::run_binary(binary(), {"version"});
   CHECK(version.code == 0);
-  // The version of the cpp-httplib compiled in too (scripts/fetch-httplib.sh), and the allocator.
-  CHECK(version.out ==
-        "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR ")\n");
+  // The version of the cpp-httplib compiled in too (scripts/fetch-httplib.sh), the allocator and
+  // libphonenumber's metadata version.
+  CHECK(version.out == "cobinar-phone " COBINAR_VERSION " (cpp-httplib " COBINAR_HTTPLIB_VERSION ", " COBINAR_ALLOCATOR
+                       ", libphonenumber metadata " + core::phone_metadata_version() + ")\n");
   const auto flag = testing::run_binary(binary(), {"--version"});
   CHECK(flag.code == 0);
   CHECK(flag.out == version.out);
