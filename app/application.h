@@ -2,18 +2,22 @@
 // Used by `main` and by the API tests, so both run exactly the same code. bind()/run() on one
 // thread, stop() from any thread.
 //
-// Every thread of a serving process, in one place:
+// Every thread of a serving process (the full map, with what each may touch and how it stops:
+// docs/ARCHITECTURE.md, "Thread map"; change both together):
 //   main            run(): the HTTP event loop (accepts, waits on idle connections, deadlines)
 //   HTTP workers    --threads of them (app/http/server.cpp): read, frame, dispatch, answer
-//   signals         commands.cpp: sigwait for SIGTERM/SIGINT, then stop()
-//   SQLite writer   storage/database.cpp: group commit of every write job
-//   checkpointer    storage/database.cpp: WAL checkpoints every 250 ms
+//   signals         app/commands.cpp: sigwait; SIGTERM/SIGINT → stop(), SIGHUP → reload()
+//   SQLite writer   storage/sqlite/database.cpp: group commit of every write job (SQLite only)
+//   checkpointer    storage/sqlite/database.cpp: WAL checkpoints every 250 ms (SQLite only)
+//   LISTEN          storage/postgres/store.cpp: NOTIFY → on_announced callbacks, started by
+//                   the first on_announced (PostgreSQL only)
 //   SMS delivery    core/delivery.cpp: one worker for queued SMS jobs
-//   webhooks        core/webhooks.cpp: --webhook-workers delivery threads (plus their fan-out)
-//   retention       core/periodic.h: the hourly purge of old history, expired refresh tokens
-//                   and stale phone-failure rows
+//   webhooks        core/webhooks.cpp: --webhook-workers threads, each both fans the outbox
+//                   out into deliveries and delivers them
+//   retention       core/periodic.h: the hourly purge of old history, expired refresh tokens,
+//                   stale phone-failure rows and (PostgreSQL) old rate-limit events
 //   expiry          core/periodic.h: every 20 s, closes pending requests past their TTL
-//                   (status expired, code hash erased)
+//                   (status expired, code hash erased) and backfills phone region/type
 //   metrics         with --metrics-listen: a second HttpServer (its event loop on a thread of
 //                   its own, one worker) that answers GET /metrics
 #pragma once

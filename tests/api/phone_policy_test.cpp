@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "tests/support/phone_table.h"
+#include "tests/support/policy_tables.h"
 #include "tests/support/sandbox.h"
 
 using namespace std::chrono_literals;
@@ -381,4 +382,57 @@ TEST_CASE("rows written before the number facts were recorded read them from the
   });
   CHECK(missing == 0);
   CHECK(sandbox.console("GET", "/v1/users/%2B33612345678").body["data"]["numberType"] == "mobile");
+}
+
+TEST_CASE("policies accepted and refused through PUT, one row per case") {
+  testing::TestServer server;
+  testing::Sandbox sandbox(server, "ann@example.com");
+  const auto app = sandbox.create_app("test", "Shop");
+  for (const auto& row : testing::kPolicyRows) {
+    CAPTURE(row.name);
+    const auto answer = put_policy(sandbox, app, row.body);
+    CHECK(answer.status == (row.refused.empty() ? 200 : 400));
+    if (row.refused.empty()) continue;
+    CHECK(answer.body["error"]["code"] == "INVALID_ARGUMENT");
+    const json& fields = answer.body["error"]["details"]["fields"];
+    CHECK(fields.size() == row.refused.size());
+    for (const auto& name : row.refused) CHECK(fields.contains(name));
+  }
+}
+
+TEST_CASE("template previews: encoding, characters and segments, one row per template") {
+  testing::TestServer server;
+  testing::Sandbox sandbox(server, "ann@example.com");
+  const auto app = sandbox.create_app("test", "Shop");
+  struct Row {
+    std::string locale, text, encoding;
+    int characters, segments;
+  };
+  // The preview's sample code is 482917 (6 digits); the app is called Shop.
+  const std::vector<Row> rows = {
+      {"en", "{code} is your {app} code", "GSM-7", 24, 1},
+      {"de", "{code}" + std::string(154, 'a'), "GSM-7", 160, 1},
+      {"fr", "{code}" + std::string(155, 'a'), "GSM-7", 161, 2},
+      {"es", "{code}" + std::string(300, 'a'), "GSM-7", 306, 2},
+      {"it", "{code}" + std::string(301, 'a'), "GSM-7", 307, 3},
+      {"pt", "{code} \xe2\x82\xac [x]", "GSM-7", 15, 1},             // € [ ] count 2 each
+      {"nl", "{code}\n{app}", "GSM-7", 11, 1},                       // a line feed is GSM-7
+      {"sv", "{code} \xc3\xbc \xc3\x84", "GSM-7", 10, 1},             // ü Ä are in the basic set
+      {"da", "{code} \xe2\x80\x9cok\xe2\x80\x9d", "UCS-2", 11, 1},   // one curly quote: UCS-2
+      {"fi", "{code}" + std::string(64, 'a') + "\xc3\xa7", "UCS-2", 71, 2},
+      {"pl", "{code} \xf0\x9f\x94\x91", "UCS-2", 9, 1},               // an emoji: two UTF-16 units
+      {"cs", "{code}" + std::string(128, 'a') + "\xc3\xa7", "UCS-2", 135, 3},
+  };
+  json templates = json::object();
+  for (const auto& row : rows) templates[row.locale] = row.text;
+  const auto answer = put_policy(sandbox, app, {{"templates", templates}});
+  REQUIRE(answer.status == 200);
+  for (const auto& row : rows) {
+    CAPTURE(row.locale);
+    const json& preview = answer.body["data"]["templatePreview"][row.locale];
+    CHECK(preview["encoding"] == row.encoding);
+    CHECK(preview["characters"] == row.characters);
+    CHECK(preview["segments"] == row.segments);
+    CHECK(preview["text"].get<std::string>().starts_with("482917"));
+  }
 }
