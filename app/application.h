@@ -59,7 +59,8 @@ class Application {
   int bind();
   // The bound metrics port; 0 without --metrics-listen or before bind().
   int metrics_port() const { return metrics_port_; }
-  // Starts the background workers (delivery, retention) and serves until stop().
+  // Starts the background workers (SMS delivery, webhook workers, retention, the expiry sweep,
+  // the metrics listener) and serves until stop().
   void run();
   void stop();
   // SIGHUP: re-reads the TLS certificate and key and the Firebase certificate file, keeps every

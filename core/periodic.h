@@ -1,5 +1,5 @@
 // Runs a task on its own thread every `interval` (and once at start) until stopped; used for
-// retention purges. Thread-safe.
+// the retention purge and the expiry sweep. Thread-safe.
 #pragma once
 
 #include <chrono>
