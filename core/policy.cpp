@@ -1,5 +1,6 @@
 #include "core/policy.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 
@@ -295,10 +296,22 @@ std::string render_message(const std::string& text, const std::string& code, con
 }
 
 std::string generate_code(int length, CodeAlphabet alphabet, Random& random) {
+  // One uniform draw per chunk of symbols (each draw may be a system call): 10^9 and 31^6 are
+  // the largest powers under 2^32, so 6 digits take one draw, as they did before policies.
   const std::string_view symbols = code_symbols(alphabet);
-  std::string code;
-  code.reserve(static_cast<std::size_t>(length));
-  for (int i = 0; i < length; ++i) code += symbols[random.uniform(static_cast<std::uint32_t>(symbols.size()))];
+  const auto base = static_cast<std::uint32_t>(symbols.size());
+  const int per_draw = alphabet == CodeAlphabet::kDigits ? 9 : 6;
+  std::string code(static_cast<std::size_t>(length), symbols[0]);
+  for (int start = 0; start < length; start += per_draw) {
+    const int count = std::min(per_draw, length - start);
+    std::uint32_t range = 1;
+    for (int i = 0; i < count; ++i) range *= base;
+    std::uint32_t value = random.uniform(range);
+    for (int i = start + count - 1; i >= start; --i) {
+      code[static_cast<std::size_t>(i)] = symbols[value % base];
+      value /= base;
+    }
+  }
   return code;
 }
 

@@ -25,9 +25,9 @@ OtpRow read_otp(Statement& q) {
              q.getColumn(12).getString()};
   row.region = text_or_null(q.getColumn(13));
   row.number_type = text_or_null(q.getColumn(14));
-  row.code_length = int_or(q.getColumn(15), 6);
-  row.code_alphabet = text_or_null(q.getColumn(16)).value_or("digits");
-  row.max_attempts = int_or(q.getColumn(17), 5);
+  row.code_length = int_or(q.getColumn(15), kDefaultCodeLength);
+  row.code_alphabet = text_or_null(q.getColumn(16)).value_or(kDefaultCodeAlphabet);
+  row.max_attempts = int_or(q.getColumn(17), kDefaultMaxAttempts);
   row.locale = text_or_null(q.getColumn(18));
   return row;
 }
@@ -55,9 +55,10 @@ void insert(Connection& db, const OtpRow& row) {
   s.bind(13, row.updated_at);
   bind_text(s, 14, row.region);
   bind_text(s, 15, row.number_type);
-  s.bind(16, row.code_length);
-  s.bind(17, row.code_alphabet);
-  s.bind(18, row.max_attempts);
+  // The common shape (6 digits, 5 attempts) is stored as NULL: fewer bytes per request.
+  if (row.code_length == kDefaultCodeLength) s.bind(16); else s.bind(16, row.code_length);
+  if (row.code_alphabet == kDefaultCodeAlphabet) s.bind(17); else s.bind(17, row.code_alphabet);
+  if (row.max_attempts == kDefaultMaxAttempts) s.bind(18); else s.bind(18, row.max_attempts);
   bind_text(s, 19, row.locale);
   s.exec();
 }

@@ -12,6 +12,12 @@
 
 namespace storage {
 
+// A request's code shape as stored: NULL columns read as these (the shape before per-app
+// policies, and still the common one).
+constexpr int kDefaultCodeLength = 6;
+constexpr char kDefaultCodeAlphabet[] = "digits";
+constexpr int kDefaultMaxAttempts = 5;
+
 struct OtpRow {
   std::string id;
   std::string app_id;
