@@ -74,10 +74,7 @@ nlohmann::json otp_json(const core::OtpRequest& request) {
           {"expiresAt", request.expires_at},
           {"verifiedAt", optional_json(request.verified_at)},
           {"region", optional_json(request.region)},
-          {"numberType", request.number_type},
-          {"codeLength", request.code_length},
-          {"codeAlphabet", request.code_alphabet},
-          {"locale", optional_json(request.locale)}};
+          {"numberType", request.number_type}};
 }
 
 nlohmann::json send_json(const core::SendResult& sent) {
