@@ -99,7 +99,8 @@ class OtpService {
   // Returns how many were closed.
   int expire_overdue();
   // Records region and number type on rows written before migration 10, in batches of
-  // `batch`, at most `max_batches` transactions per call; returns rows updated.
+  // `batch` (parsed outside the write transaction), at most `max_batches` writes per call;
+  // returns rows updated.
   int backfill_phone_facts(int batch = 200, int max_batches = 5);
 
   const OtpOptions& options() const { return options_; }
