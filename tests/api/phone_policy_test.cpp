@@ -374,7 +374,8 @@ TEST_CASE("rows written before the number facts were recorded read them from the
   const auto read = sandbox.console("GET", "/v1/otp/" + request_id);
   CHECK(read.body["data"]["region"] == "FR");
   CHECK(read.body["data"]["numberType"] == "mobile");
-  CHECK(server.application().runtime().otp().backfill_phone_facts() == 2);
+  // The server's expiry sweep backfills too, and may get there first: together they fill both.
+  CHECK(server.application().runtime().otp().backfill_phone_facts() <= 2);
   CHECK(server.application().runtime().otp().backfill_phone_facts() == 0);
   const auto missing = store.read([](storage::Connection& c) {
     return c.query_int64("SELECT count(*) FROM otp_requests WHERE number_type IS NULL") +
