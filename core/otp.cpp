@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <tuple>
+
 #include "core/ids.h"
 #include "core/phone.h"
 #include "core/templates.h"
@@ -23,18 +25,21 @@ Error rate_limited(std::chrono::seconds wait, const std::string& what) {
                nlohmann::json{{"retryAfter", wait.count()}}};
 }
 
+// A row's region and number type: as recorded, or parsed from its phone for a row written
+// before migration 10 that the backfill has not reached yet.
+std::pair<std::optional<std::string>, std::string> recorded_or_parsed(const std::string& phone,
+                                                                      const std::optional<std::string>& region,
+                                                                      const std::optional<std::string>& number_type) {
+  if (number_type) return {region, *number_type};
+  PhoneFacts facts = phone_facts(phone);
+  return {std::move(facts.region), std::move(facts.number_type)};
+}
+
 OtpRequest as_read(const storage::OtpRow& row, const std::string& now) {
   OtpRequest request{row.id,         row.app_id,     row.phone,      row.status,     row.attempts,
                      row.delivery_status, row.created_at, row.expires_at, row.verified_at};
   if (request.status == "pending" && row.expires_at <= now) request.status = "expired";
-  if (row.number_type) {
-    request.region = row.region;
-    request.number_type = *row.number_type;
-  } else {  // written before migration 10 and not backfilled yet
-    const PhoneFacts facts = phone_facts(row.phone);
-    request.region = facts.region;
-    request.number_type = facts.number_type;
-  }
+  std::tie(request.region, request.number_type) = recorded_or_parsed(row.phone, row.region, row.number_type);
   request.code_length = row.code_length;
   request.code_alphabet = row.code_alphabet;
   request.locale = row.locale;
@@ -42,13 +47,8 @@ OtpRequest as_read(const storage::OtpRow& row, const std::string& now) {
 }
 
 Identity as_identity(const storage::IdentityRow& row) {
-  Identity identity{row.phone, row.created_at, row.last_verified_at, row.verification_count, row.last_application_id,
-                    row.region, row.number_type.value_or("")};
-  if (!row.number_type) {
-    const PhoneFacts facts = phone_facts(row.phone);
-    identity.region = facts.region;
-    identity.number_type = facts.number_type;
-  }
+  Identity identity{row.phone, row.created_at, row.last_verified_at, row.verification_count, row.last_application_id};
+  std::tie(identity.region, identity.number_type) = recorded_or_parsed(row.phone, row.region, row.number_type);
   return identity;
 }
 

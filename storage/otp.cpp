@@ -32,6 +32,26 @@ OtpRow read_otp(Statement& q) {
   return row;
 }
 
+// Rows of `table` (otp_requests or identities: both key by id and hold phone, region and
+// number_type) without number facts, found through the table's partial index.
+std::vector<PhoneFactsRow> missing_facts_in(Connection& db, const std::string& table, int limit) {
+  Prepared q_prepared(db, "SELECT id, phone FROM " + table + " WHERE number_type IS NULL ORDER BY id LIMIT ?");
+  Statement& q = *q_prepared;
+  q.bind(1, limit);
+  std::vector<PhoneFactsRow> rows;
+  while (q.executeStep()) rows.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt, ""});
+  return rows;
+}
+
+void set_facts_in(Connection& db, const std::string& table, const PhoneFactsRow& row) {
+  Prepared s_prepared(db, "UPDATE " + table + " SET region = ?, number_type = ? WHERE id = ?");
+  Statement& s = *s_prepared;
+  bind_text(s, 1, row.region);
+  s.bind(2, row.number_type);
+  s.bind(3, row.key);
+  s.exec();
+}
+
 }  // namespace
 
 namespace otp {
@@ -64,22 +84,10 @@ void insert(Connection& db, const OtpRow& row) {
 }
 
 std::vector<PhoneFactsRow> missing_phone_facts(Connection& db, int limit) {
-  Prepared q_prepared(db, "SELECT id, phone FROM otp_requests WHERE number_type IS NULL ORDER BY id LIMIT ?");
-  Statement& q = *q_prepared;
-  q.bind(1, limit);
-  std::vector<PhoneFactsRow> rows;
-  while (q.executeStep()) rows.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt, ""});
-  return rows;
+  return missing_facts_in(db, "otp_requests", limit);
 }
 
-void set_phone_facts(Connection& db, const PhoneFactsRow& row) {
-  Prepared s_prepared(db, "UPDATE otp_requests SET region = ?, number_type = ? WHERE id = ?");
-  Statement& s = *s_prepared;
-  bind_text(s, 1, row.region);
-  s.bind(2, row.number_type);
-  s.bind(3, row.key);
-  s.exec();
-}
+void set_phone_facts(Connection& db, const PhoneFactsRow& row) { set_facts_in(db, "otp_requests", row); }
 
 std::optional<OtpRow> find(Connection& db, const std::string& id) {
   Prepared q_prepared(db, std::string("SELECT ") + kOtpColumns + " FROM otp_requests WHERE id = ?");
@@ -384,22 +392,10 @@ void update(Connection& db, const IdentityRow& row) {
 }
 
 std::vector<PhoneFactsRow> missing_phone_facts(Connection& db, int limit) {
-  Prepared q_prepared(db, "SELECT id, phone FROM identities WHERE number_type IS NULL ORDER BY id LIMIT ?");
-  Statement& q = *q_prepared;
-  q.bind(1, limit);
-  std::vector<PhoneFactsRow> rows;
-  while (q.executeStep()) rows.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt, ""});
-  return rows;
+  return missing_facts_in(db, "identities", limit);
 }
 
-void set_phone_facts(Connection& db, const PhoneFactsRow& row) {
-  Prepared s_prepared(db, "UPDATE identities SET region = ?, number_type = ? WHERE id = ?");
-  Statement& s = *s_prepared;
-  bind_text(s, 1, row.region);
-  s.bind(2, row.number_type);
-  s.bind(3, row.key);
-  s.exec();
-}
+void set_phone_facts(Connection& db, const PhoneFactsRow& row) { set_facts_in(db, "identities", row); }
 
 std::vector<IdentityRow> list(Connection& db, const std::string& developer_id,
                               const std::optional<std::string>& before_id, int limit) {

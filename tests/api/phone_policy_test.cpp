@@ -6,6 +6,7 @@
 
 #include <regex>
 
+#include "core/templates.h"
 #include "tests/support/phone_table.h"
 #include "tests/support/policy_tables.h"
 #include "tests/support/sandbox.h"
@@ -15,21 +16,6 @@ using nlohmann::json;
 using testing::perform;
 
 namespace {
-
-std::string url_encode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 testing::Exchange send_body(testing::Sandbox& sandbox, const testing::AppCredentials& app, const json& body) {
   return perform(sandbox.client, "POST", "/v1/otp/send", body.dump(), "application/json", app.headers());
@@ -59,7 +45,7 @@ TEST_CASE("the phone number lookup, one row per number") {
     CAPTURE(row.input);
     CAPTURE(row.region);
     const std::string path =
-        "/v1/phone-numbers/" + url_encode(row.input) + (row.region.empty() ? "" : "?region=" + row.region);
+        "/v1/phone-numbers/" + core::url_encode(row.input) + (row.region.empty() ? "" : "?region=" + row.region);
     const auto answer = sandbox.console("GET", path);
     REQUIRE(answer.status == 200);
     const json& data = answer.body["data"];

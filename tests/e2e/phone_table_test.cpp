@@ -10,6 +10,7 @@
 
 #include "app/http/render.h"
 #include "core/phone.h"
+#include "core/templates.h"
 #include "tests/e2e/helpers.h"
 #include "tests/e2e/process.h"
 #include "tests/support/phone_table.h"
@@ -19,21 +20,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-std::string url_encode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 struct Running {
   testing::TempDir dir;
@@ -47,7 +33,7 @@ struct Running {
 };
 
 json lookup(Running& running, const std::string& number, const std::string& region) {
-  const std::string path = "/v1/phone-numbers/" + url_encode(number) + (region.empty() ? "" : "?region=" + region);
+  const std::string path = "/v1/phone-numbers/" + core::url_encode(number) + (region.empty() ? "" : "?region=" + region);
   const auto answer = running.client.Get(path, running.auth);
   REQUIRE(answer);
   REQUIRE_MESSAGE(answer->status == 200, path, " ", answer->body);
