@@ -94,7 +94,10 @@ TEST_CASE("the WAL stays bounded under sustained writes with concurrent readers"
   for (auto& t : threads) t.join();
   db->read([](storage::Connection& c_) { SQLite::Database& c = storage::sqlite_of(c_); CHECK(c.execAndGet("SELECT count(*) FROM t").getInt() == kWriters * kRowsEach); });
   MESSAGE("largest WAL seen: " << largest_wal / (1 << 20) << " MiB");
-  CHECK(largest_wal < (48u << 20));  // 2 x 16 MiB, plus what arrives while readers finish
+  // Without a restart the WAL would reach 96 MiB. Idle, it peaks near 2 x 16 MiB; how much more
+  // arrives while readers still pin it depends on the machine's load (51 MiB seen with the e2e
+  // suite beside it on 2 cores), so the bound only proves the WAL started over.
+  CHECK(largest_wal < (72u << 20));
   CHECK(size_of(path + "-wal") <= (64u << 20));
 }
 
