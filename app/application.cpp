@@ -43,9 +43,12 @@ Application::Application(const Config& config, Environment env)
 
   auto probe = env_.storage_probe ? env_.storage_probe : [db = &runtime_.database()] { return db->ping(); };
   health_ = std::make_unique<core::HealthService>(env_.clock, std::move(probe), COBINAR_VERSION, &runtime_.monitor());
+  // A fresh database gets its first receipt key before the first verification needs it.
+  runtime_.receipts().ensure_signing_key();
   router_ = std::make_unique<http::Router>(http::make_routes(
       {*health_, runtime_.accounts(), runtime_.projects(), runtime_.applications(), runtime_.otp(),
-                         runtime_.webhooks(), runtime_.analytics()}), env_.log, metrics_.get());
+                         runtime_.webhooks(), runtime_.analytics(), runtime_.idempotency(), runtime_.receipts()}),
+      env_.log, metrics_.get());
   server_ = std::make_unique<http::HttpServer>(config.http, *router_, env_.log, env_.random);
 
   if (config.metrics_http) {
@@ -123,7 +126,9 @@ void Application::run() {
     try {
       // One node at a time (PostgreSQL); another node's pass does the same work.
       int removed = 0;
-      runtime_.database().run_alone("retention", [&] { removed = runtime_.otp().purge_history(retention); });
+      runtime_.database().run_alone("retention", [&] {
+        removed = runtime_.otp().purge_history(retention) + runtime_.idempotency().purge_expired();
+      });
       if (removed > 0) env_.log.info("retention purge", {{"rows", removed}});
       runtime_.monitor().recovered("retention");
     } catch (const std::exception& e) {

@@ -178,6 +178,16 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
       ->delimiter(',')
       ->check(CLI::Range(0, 86400));
 
+  int idempotency_ttl_hours = static_cast<int>(config.idempotency_ttl.count());
+  add("idempotency-ttl-hours", idempotency_ttl_hours, "How long an Idempotency-Key's first answer is kept for retries")
+      ->check(CLI::Range(1, 168));
+  int receipt_ttl = static_cast<int>(config.receipts.ttl.count());
+  add("receipt-ttl-seconds", receipt_ttl, "Lifetime of a verification receipt (its exp)")->check(CLI::Range(60, 86400));
+  int receipt_publish = static_cast<int>(config.receipts.publish_delay.count());
+  add("receipt-key-publish-seconds", receipt_publish,
+      "receipt-keys rotate: seconds a new key is published in the JWKS before it signs")
+      ->check(CLI::Range(0, 86400));
+
   bool webhook_allow_http = false, webhook_allow_private = false;
   std::vector<int> webhook_retry_schedule;
   for (const auto& step : config.webhooks.retry_schedule) webhook_retry_schedule.push_back(static_cast<int>(step.count()));
@@ -261,6 +271,27 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   migrate_data->add_option("--from", migrate_data_args.from, "The SQLite database file")->required();
   migrate_data->add_option("--to", migrate_data_args.to, "The PostgreSQL database, postgres://user@host/db")->required();
 
+  ReceiptKeyArgs& receipt_key_args = outcome.receipt_keys;
+  auto* receipt_keys = cli.add_subcommand("receipt-keys",
+                                          "Manage the keys that sign verification receipts (works while a server "
+                                          "runs; every node follows within 5 s)")
+                           ->fallthrough()
+                           ->require_subcommand(1);
+  auto* keys_list = receipt_keys->add_subcommand("list", "Print every key as a JSON array, newest first")->fallthrough();
+  auto* keys_rotate =
+      receipt_keys
+          ->add_subcommand("rotate",
+                           "Publish a new key now; it signs from now + --receipt-key-publish-seconds (prints it)")
+          ->fallthrough();
+  auto* keys_retire = receipt_keys
+                          ->add_subcommand("retire",
+                                           "Remove a key from the JWKS now (a leaked key); retiring the signing key "
+                                           "promotes the next one")
+                          ->fallthrough();
+  keys_retire->add_option("--kid", receipt_key_args.kid, "The key's kid")->required();
+  auto* keys_export = receipt_keys->add_subcommand("export", "Write the public JWKS to a file")->fallthrough();
+  keys_export->add_option("--out", receipt_key_args.out, "The file to write")->required();
+
   // Precedence is flag > environment > config file. CLI11 would let the file beat the
   // environment, so set variables are passed as leading flags that later real flags override.
   std::vector<std::string> args;
@@ -336,6 +367,13 @@ CliOutcome parse_command_line(int argc, const char* const* argv, std::ostream& o
   if (backup->parsed()) outcome.command = Command::kBackup;
   if (restore->parsed()) outcome.command = Command::kRestore;
   if (migrate_data->parsed()) outcome.command = Command::kMigrateData;
+  if (keys_list->parsed()) outcome.command = Command::kReceiptKeysList;
+  if (keys_rotate->parsed()) outcome.command = Command::kReceiptKeysRotate;
+  if (keys_retire->parsed()) outcome.command = Command::kReceiptKeysRetire;
+  if (keys_export->parsed()) outcome.command = Command::kReceiptKeysExport;
+  config.idempotency_ttl = std::chrono::hours(idempotency_ttl_hours);
+  config.receipts.ttl = std::chrono::seconds(receipt_ttl);
+  config.receipts.publish_delay = std::chrono::seconds(receipt_publish);
   config.accounts.signup_open = signup == "open";
   config.otp.ttl = std::chrono::seconds(otp_ttl);
   config.sms_exec.timeout = std::chrono::seconds(sms_exec_timeout);

@@ -24,7 +24,17 @@ enum class Command {
   kToken,
   kBackup,
   kRestore,
-  kMigrateData
+  kMigrateData,
+  kReceiptKeysList,
+  kReceiptKeysRotate,
+  kReceiptKeysRetire,
+  kReceiptKeysExport
+};
+
+// Arguments of `receipt-keys retire --kid K` and `receipt-keys export --out FILE`.
+struct ReceiptKeyArgs {
+  std::string kid;
+  std::string out;
 };
 
 // Arguments of the `developer ...` and `token` commands.
@@ -54,6 +64,7 @@ struct CliOutcome {
   DeveloperArgs developer;
   BackupArgs backup;
   MigrateDataArgs migrate_data;
+  ReceiptKeyArgs receipt_keys;
   std::optional<int> exit_code;  // set when parsing already finished the run (help, bad input)
 };
 

@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -203,6 +205,66 @@ int token(const Config& config, const DeveloperArgs& args) {
   });
 }
 
+// receipt-keys (SPEC §16): the server's key ring through the same core as the server, so a
+// running server (every node) follows within its 2 s reload.
+nlohmann::json receipt_keys_json(core::ReceiptSigner& receipts) {
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& key : receipts.list()) keys.push_back(http::receipt_key_json(key));
+  return keys;
+}
+
+int receipt_keys_list(const Config& config) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    std::cout << receipt_keys_json(runtime.receipts()).dump(2) << "\n";
+    return 0;
+  });
+}
+
+int receipt_keys_rotate(const Config& config) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    runtime.receipts().ensure_signing_key();
+    const std::string kid = runtime.receipts().rotate(config.receipts.publish_delay);
+    for (const auto& key : receipt_keys_json(runtime.receipts())) {
+      if (key["kid"] == kid) std::cout << key.dump(2) << "\n";
+    }
+    return 0;
+  });
+}
+
+int receipt_keys_retire(const Config& config, const ReceiptKeyArgs& args) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    const auto retired = runtime.receipts().retire(args.kid);
+    if (!retired.ok()) {
+      print_failure(retired.error().message);
+      return 1;
+    }
+    std::cout << receipt_keys_json(runtime.receipts()).dump(2) << "\n";
+    return 0;
+  });
+}
+
+int receipt_keys_export(const Config& config, const ReceiptKeyArgs& args) {
+  return with_runtime(config, [&](Runtime& runtime) {
+    runtime.receipts().ensure_signing_key();
+    const nlohmann::json jwks = runtime.receipts().jwks();
+    const std::string temporary = args.out + ".tmp";
+    {
+      std::ofstream file(temporary, std::ios::trunc);
+      file << jwks.dump(2) << "\n";
+      if (!file) {
+        print_failure("cannot write '" + temporary + "'");
+        return 1;
+      }
+    }
+    if (std::rename(temporary.c_str(), args.out.c_str()) != 0) {
+      print_failure("cannot write '" + args.out + "'");
+      return 1;
+    }
+    std::cout << nlohmann::json{{"out", args.out}, {"keys", jwks["keys"].size()}}.dump(2) << "\n";
+    return 0;
+  });
+}
+
 nlohmann::ordered_json path_or_null(const std::optional<std::string>& path) {
   return path ? nlohmann::ordered_json(*path) : nlohmann::ordered_json(nullptr);
 }
@@ -342,6 +404,10 @@ int run_command(const CliOutcome& outcome) {
     case Command::kBackup: return backup(outcome.config, outcome.backup);
     case Command::kRestore: return restore(outcome.config, outcome.backup);
     case Command::kMigrateData: return migrate_data(outcome.config, outcome.migrate_data);
+    case Command::kReceiptKeysList: return receipt_keys_list(outcome.config);
+    case Command::kReceiptKeysRotate: return receipt_keys_rotate(outcome.config);
+    case Command::kReceiptKeysRetire: return receipt_keys_retire(outcome.config, outcome.receipt_keys);
+    case Command::kReceiptKeysExport: return receipt_keys_export(outcome.config, outcome.receipt_keys);
     case Command::kVersion:
       std::cout << version_line() << "\n";
       return 0;

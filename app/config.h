@@ -11,6 +11,7 @@
 #include "app/log.h"
 #include "core/accounts.h"
 #include "core/otp.h"
+#include "core/receipts.h"
 #include "core/webhooks.h"
 #include "core/tokens.h"
 #include "storage/sqlite/database.h"
@@ -42,6 +43,10 @@ struct Config {
 
   // Webhooks.
   core::WebhookOptions webhooks;
+
+  // Retries and receipts (SPEC §16). receipts.issuer is tokens.issuer.
+  std::chrono::hours idempotency_ttl{24};  // --idempotency-ttl-hours
+  core::ReceiptOptions receipts;           // --receipt-ttl-seconds, --receipt-key-publish-seconds
 
   // With PostgreSQL there is no database file to sit next to: cobinar-phone.key in the working
   // directory. Every node must use the same key; the runtime checks it against the database.

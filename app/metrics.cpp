@@ -41,6 +41,8 @@ std::string_view send_outcome(std::size_t slot) {
     case core::ErrorCode::kUnauthenticated: return "unauthenticated";
     case core::ErrorCode::kForbidden:
     case core::ErrorCode::kPlanLimitExceeded: return "forbidden";
+    case core::ErrorCode::kIdempotencyKeyInUse: return "idempotency_key_in_use";
+    case core::ErrorCode::kIdempotencyKeyReused: return "idempotency_key_reused";
     case core::ErrorCode::kSmsNotConfigured: return "sms_not_configured";
     default: return "error";
   }

@@ -125,6 +125,11 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
                                             [worker = delivery_.get()] { worker->wake(); },
                                             [engine = webhook_engine_.get()] { engine->wake(); });
   analytics_ = std::make_unique<core::AnalyticsService>(*database_, clock_);
+  idempotency_ = std::make_unique<core::IdempotencyService>(*database_, clock_, random_, key_, config_.idempotency_ttl);
+  core::ReceiptOptions receipts = config_.receipts;
+  receipts.issuer = config_.tokens.issuer;
+  receipts_ = std::make_unique<core::ReceiptSigner>(*database_, clock_, random_, key_, std::move(receipts));
+  otp_->sign_receipts_with(receipts_.get());
 }
 
 }  // namespace app

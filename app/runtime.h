@@ -9,7 +9,9 @@
 #include "core/analytics.h"
 #include "core/applications.h"
 #include "core/delivery.h"
+#include "core/idempotency.h"
 #include "core/otp.h"
+#include "core/receipts.h"
 #include "core/webhooks.h"
 #include "core/projects.h"
 #include "core/clock.h"
@@ -44,6 +46,8 @@ class Runtime {
   core::ProjectService& projects() { return *projects_; }
   core::ApplicationService& applications() { return *applications_; }
   core::OtpService& otp() { return *otp_; }
+  core::IdempotencyService& idempotency() { return *idempotency_; }
+  core::ReceiptSigner& receipts() { return *receipts_; }
   // Not started here: the server starts it; CLI commands never deliver.
   core::DeliveryWorker& delivery() { return *delivery_; }
   core::WebhookEngine& webhook_engine() { return *webhook_engine_; }
@@ -69,6 +73,8 @@ class Runtime {
   std::unique_ptr<core::WebhookTransport> webhook_transport_;
   std::unique_ptr<core::WebhookEngine> webhook_engine_;
   std::unique_ptr<core::WebhookService> webhooks_;
+  std::unique_ptr<core::IdempotencyService> idempotency_;
+  std::unique_ptr<core::ReceiptSigner> receipts_;
   std::unique_ptr<core::OtpService> otp_;
   std::unique_ptr<core::AnalyticsService> analytics_;
 };

@@ -20,6 +20,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kRateLimited: return "RATE_LIMITED";
     case ErrorCode::kInternal: return "INTERNAL";
     case ErrorCode::kUnavailable: return "UNAVAILABLE";
+    case ErrorCode::kIdempotencyKeyInUse: return "IDEMPOTENCY_KEY_IN_USE";
+    case ErrorCode::kIdempotencyKeyReused: return "IDEMPOTENCY_KEY_REUSED";
     case ErrorCode::kSmsNotConfigured: return "SMS_NOT_CONFIGURED";
   }
   return "INTERNAL";

@@ -27,6 +27,8 @@ enum class ErrorCode {
   kRateLimited,
   kInternal,
   kUnavailable,
+  kIdempotencyKeyInUse,   // SPEC §16
+  kIdempotencyKeyReused,
   kSmsNotConfigured,  // keep last: app/metrics.h sizes its per-code counters by it
 };
 

@@ -145,6 +145,8 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
     if (locale && !is_language_tag(*locale)) fields.reject("locale", "is not a BCP 47 language tag (such as en or pt-BR)");
   }
   const auto region = read_region(body, fields);
+  std::optional<std::string> nonce;
+  if (body.contains("nonce") && !body["nonce"].is_null()) nonce = fields.optional_string("nonce", 1, 128);
   if (!fields.ok()) return fields.error();
   const OtpPolicy& policy = app.policy ? *app.policy : default_policy_;
   const PhoneCheck check = check_phone(*raw_phone, region ? region : policy.default_region, policy.number_validation,
@@ -180,6 +182,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   row.code_alphabet = code_alphabet_name(policy.code_alphabet);
   row.max_attempts = policy.max_attempts;
   row.locale = locale_used;
+  row.nonce = nonce;
   row.code_hash = code_hash(row.id, code);
   const auto template_text = policy.templates.find(locale_used);
   const std::string message = render_message(
@@ -217,7 +220,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   return SendResult{as_read(row, now), test_app ? std::optional(code) : std::nullopt};
 }
 
-Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::json& body) {
+Result<Verification> OtpService::verify(const Application& app, const nlohmann::json& body) {
   FieldReader fields(body);
   const auto request_id = fields.required_string("requestId", 1, 100);
   const auto code = fields.required_string("code", 0, 100);
@@ -353,7 +356,12 @@ Result<OtpRequest> OtpService::verify(const Application& app, const nlohmann::js
   if (outcome.not_an_attempt) verify_by_app_->release(app.id);
   if (events_written_ && !outcome.not_an_attempt) events_written_();
   if (outcome.error) return *outcome.error;
-  return as_read(outcome.row, now);
+  Verification verification{as_read(outcome.row, now), std::nullopt};
+  if (receipts_) {
+    verification.receipt =
+        receipts_->sign({app.id, app.client_id, outcome.row.phone, outcome.row.id, now_time, outcome.row.nonce});
+  }
+  return verification;
 }
 
 Status OtpService::check_app_filter(const Developer& owner, const std::optional<std::string>& app_id) {

@@ -15,6 +15,7 @@
 #include "core/phone.h"
 #include "core/policy.h"
 #include "core/rate_limiter.h"
+#include "core/receipts.h"
 #include "storage/store.h"
 
 namespace core {
@@ -46,6 +47,12 @@ struct OtpRequest {
   int code_length = 6;  // the policy in force at the send (§15)
   std::string code_alphabet = "digits";
   std::optional<std::string> locale{};
+};
+
+// A verification and its signed receipt (SPEC §16).
+struct Verification {
+  OtpRequest request;
+  std::optional<Receipt> receipt;  // unset only when no signer is configured (unit tests)
 };
 
 struct SendResult {
@@ -80,7 +87,9 @@ class OtpService {
              std::function<void()> job_queued = nullptr, std::function<void()> events_written = nullptr);
 
   Result<SendResult> send(const Application& app, const nlohmann::json& body);
-  Result<OtpRequest> verify(const Application& app, const nlohmann::json& body);
+  Result<Verification> verify(const Application& app, const nlohmann::json& body);
+  // Receipts for verifications; without one a verification carries none. Call before serving.
+  void sign_receipts_with(ReceiptSigner* signer) { receipts_ = signer; }
 
   Result<Page<OtpRequest>> list(const Developer& owner, const std::optional<std::string>& app_id,
                                 const std::optional<std::string>& status, const PageRequest& page);
@@ -116,6 +125,7 @@ class OtpService {
   OtpPolicy default_policy_;
   std::function<void()> job_queued_;
   std::function<void()> events_written_;
+  ReceiptSigner* receipts_ = nullptr;
   ServerKey::Bytes code_key_;
   ServerKey::Bytes message_key_;
   std::unique_ptr<RateLimit> send_by_app_;

@@ -82,6 +82,9 @@ Result<VerifiedToken> TokenService::verify(std::string_view token) const {
 }
 
 Result<VerifiedToken> TokenService::verify_local(const DecodedJwt& jwt) const {
+  // Only our own ID tokens: a verification receipt (typ phone-verification+jwt, ES256, another
+  // key ring) carries the same issuer and must never pass as one.
+  if (string_claim(jwt.header, "typ") != "JWT") return unauthenticated("Not an ID token of this server.");
   if (!signer_.verify(jwt)) return unauthenticated("ID token signature is invalid.");
   if (!audience_matches(jwt.claims, options_.issuer)) return unauthenticated("ID token has the wrong audience.");
   if (auto problem = check_times(jwt.claims, false); !problem.empty()) return unauthenticated(problem);

@@ -14,8 +14,12 @@ namespace storage::locks {
 
 // Returns true when it took a real lock: rows read before it may have changed meanwhile.
 bool exclusive(Connection& c, const std::string& name);
+// Takes the lock only if no other transaction holds it; returns whether it did (always true on
+// SQLite, where nothing else can hold it).
+bool try_exclusive(Connection& c, const std::string& name);
 
 // Lock names, one place: take several only in the order listed here.
+inline std::string idempotency_key(const std::string& scope, const std::string& key) { return "idempotency:" + scope + "|" + key; }
 inline std::string developer(const std::string& developer_id) { return "developer:" + developer_id; }
 inline std::string phone(const std::string& app_id, const std::string& phone) { return "phone:" + app_id + "|" + phone; }
 inline std::string identity(const std::string& developer_id, const std::string& phone) {

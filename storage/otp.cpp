@@ -13,7 +13,7 @@ namespace {
 
 constexpr char kOtpColumns[] =
     "id, app_id, developer_id, phone, status, failure_reason, code_hash, attempts, delivery_status, created_at, "
-    "expires_at, verified_at, updated_at, region, number_type, code_length, code_alphabet, max_attempts, locale";
+    "expires_at, verified_at, updated_at, region, number_type, code_length, code_alphabet, max_attempts, locale, nonce";
 
 int int_or(const Column& column, int fallback) { return column.isNull() ? fallback : column.getInt(); }
 
@@ -29,6 +29,7 @@ OtpRow read_otp(Statement& q) {
   row.code_alphabet = text_or_null(q.getColumn(16)).value_or(kDefaultCodeAlphabet);
   row.max_attempts = int_or(q.getColumn(17), kDefaultMaxAttempts);
   row.locale = text_or_null(q.getColumn(18));
+  row.nonce = text_or_null(q.getColumn(19));
   return row;
 }
 
@@ -58,7 +59,7 @@ namespace otp {
 
 void insert(Connection& db, const OtpRow& row) {
   Prepared s_prepared(db, std::string("INSERT INTO otp_requests(") + kOtpColumns +
-                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   Statement& s = *s_prepared;
   s.bind(1, row.id);
   s.bind(2, row.app_id);
@@ -80,6 +81,7 @@ void insert(Connection& db, const OtpRow& row) {
   if (row.code_alphabet == kDefaultCodeAlphabet) s.bind(17); else s.bind(17, row.code_alphabet);
   if (row.max_attempts == kDefaultMaxAttempts) s.bind(18); else s.bind(18, row.max_attempts);
   bind_text(s, 19, row.locale);
+  bind_text(s, 20, row.nonce);
   s.exec();
 }
 

@@ -40,6 +40,7 @@ struct OtpRow {
   std::string code_alphabet = "digits";
   int max_attempts = 5;
   std::optional<std::string> locale{};
+  std::optional<std::string> nonce{};  // SPEC §16: copied into the receipt
 };
 
 // A row whose number facts are not recorded yet, and what they are.

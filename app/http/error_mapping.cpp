@@ -26,6 +26,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::kRateLimited: return 429;
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kIdempotencyKeyInUse: return 409;
+    case ErrorCode::kIdempotencyKeyReused: return 422;
     case ErrorCode::kSmsNotConfigured: return 503;
   }
   return 500;

@@ -9,6 +9,7 @@
 #include "core/analytics.h"
 #include "core/applications.h"
 #include "core/projects.h"
+#include "core/receipts.h"
 #include "core/health.h"
 #include "core/otp.h"
 #include "core/webhooks.h"
@@ -78,5 +79,9 @@ Handler webhooks_delete(core::AccountService& accounts, core::WebhookService& we
 Handler webhooks_test(core::AccountService& accounts, core::WebhookService& webhooks);
 Handler webhooks_deliveries(core::AccountService& accounts, core::WebhookService& webhooks);
 Handler webhooks_retry(core::AccountService& accounts, core::WebhookService& webhooks);
+
+// Receipts (SPEC §16): the public JWKS (no auth) and the key ring's states (console, read-only).
+Handler jwks_get(core::ReceiptSigner& receipts);
+Handler receipt_keys_list(core::AccountService& accounts, core::ReceiptSigner& receipts);
 
 }  // namespace app::http

@@ -91,11 +91,21 @@ nlohmann::json send_json(const core::SendResult& sent) {
   return body;
 }
 
-nlohmann::json verify_json(const core::OtpRequest& request) {
-  return {{"requestId", request.id},
-          {"status", request.status},
-          {"phone", core::display_phone(request.phone)},
-          {"verifiedAt", optional_json(request.verified_at)}};
+nlohmann::json verify_json(const core::Verification& verification) {
+  const core::OtpRequest& request = verification.request;
+  nlohmann::json json = {{"requestId", request.id},
+                         {"status", request.status},
+                         {"phone", core::display_phone(request.phone)},
+                         {"verifiedAt", optional_json(request.verified_at)}};
+  if (verification.receipt) {
+    json["receipt"] = verification.receipt->token;
+    json["receiptExpiresAt"] = verification.receipt->expires_at;
+  }
+  return json;
+}
+
+nlohmann::json receipt_key_json(const core::ReceiptKeyInfo& key) {
+  return {{"kid", key.kid}, {"state", key.state}, {"createdAt", key.created_at}};
 }
 
 nlohmann::json inbox_json(const core::InboxMessage& message) {

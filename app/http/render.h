@@ -19,7 +19,9 @@ nlohmann::json application_json(const core::Application& application);
 nlohmann::json created_application_json(const core::CreatedApplication& created);
 nlohmann::json otp_json(const core::OtpRequest& request);
 nlohmann::json send_json(const core::SendResult& sent);
-nlohmann::json verify_json(const core::OtpRequest& request);
+nlohmann::json verify_json(const core::Verification& verification);
+// A receipt key as `receipt-keys list` and GET /v1/receipt-keys show it.
+nlohmann::json receipt_key_json(const core::ReceiptKeyInfo& key);
 nlohmann::json inbox_json(const core::InboxMessage& message);
 nlohmann::json identity_json(const core::Identity& identity);
 nlohmann::json policy_json(const core::PolicyView& view);

@@ -89,6 +89,10 @@ Reply Reply::plain(std::string text, std::string content_type, int status) {
   return Reply{status, nullptr, {}, std::move(text), std::move(content_type)};
 }
 
+std::string reply_bytes(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void write_reply(httplib::Response& response, const Reply& reply) {
   response.status = reply.status;
   for (const auto& [name, value] : reply.headers) response.set_header(name, value);
@@ -96,13 +100,13 @@ void write_reply(httplib::Response& response, const Reply& reply) {
     response.set_content(*reply.text, reply.content_type);
     return;
   }
-  response.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                       "application/json; charset=utf-8");
+  response.set_content(reply_bytes(reply.body), "application/json; charset=utf-8");
 }
 
 void write_error(httplib::Response& response, const core::Error& error, std::string_view request_id) {
   Reply reply{http_status(error.code), error_envelope(error, request_id), {}, std::nullopt, {}};
-  if (error.code == core::ErrorCode::kRateLimited && error.details.contains("retryAfter")) {
+  if ((error.code == core::ErrorCode::kRateLimited || error.code == core::ErrorCode::kIdempotencyKeyInUse) &&
+      error.details.contains("retryAfter")) {
     reply.headers.emplace_back("Retry-After", error.details["retryAfter"].dump());
   }
   if (error.code == core::ErrorCode::kUnauthenticated) reply.headers.emplace_back("WWW-Authenticate", "Bearer");

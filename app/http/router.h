@@ -60,6 +60,8 @@ class Router {
   metrics::RouteMetrics* unmatched_ = nullptr;
 };
 
+// The bytes of a JSON answer body, as every answer is serialised.
+std::string reply_bytes(const nlohmann::json& body);
 // Writes a reply (or an error envelope) into an httplib response.
 void write_reply(httplib::Response& response, const Reply& reply);
 void write_error(httplib::Response& response, const core::Error& error, std::string_view request_id);

@@ -9,6 +9,7 @@
 #include "core/applications.h"
 #include "core/projects.h"
 #include "core/health.h"
+#include "core/idempotency.h"
 #include "core/otp.h"
 #include "core/webhooks.h"
 
@@ -23,6 +24,8 @@ struct Services {
   core::OtpService& otp;
   core::WebhookService& webhooks;
   core::AnalyticsService& analytics;
+  core::IdempotencyService& idempotency;
+  core::ReceiptSigner& receipts;
 };
 
 std::vector<Route> make_routes(const Services& services);

@@ -21,6 +21,7 @@ const std::vector<Migration>& migrations() {
       {8, "active_phone_days", embedded::kMigration0008},
       {9, "history_without_created_indexes", embedded::kMigration0009},
       {10, "phone_numbers_and_policy", embedded::kMigration0010},
+      {11, "idempotency_and_receipts", embedded::kMigration0011},
   };
   return list;
 }

@@ -62,8 +62,9 @@ TEST_CASE("core: send then verify, without HTTP; a second verify is refused") {
   CHECK(wrong.error().code == core::ErrorCode::kInvalidCode);
   auto verified = core.runtime->otp().verify(core.app, {{"requestId", id}, {"code", *sent.value().test_code}});
   REQUIRE(verified.ok());
-  CHECK(verified.value().status == "verified");
-  CHECK(verified.value().attempts == 1);
+  CHECK(verified.value().request.status == "verified");
+  CHECK(verified.value().request.attempts == 1);
+  CHECK(verified.value().receipt);  // the runtime wires the receipt signer
   auto again = core.runtime->otp().verify(core.app, {{"requestId", id}, {"code", *sent.value().test_code}});
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == core::ErrorCode::kOtpAlreadyVerified);
