@@ -77,35 +77,44 @@ std::string es256(EVP_PKEY* key, std::string_view input) {
 
 long long seconds_of(TimePoint t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
 
-// Where each key of the ring stands at `now`: at most one signs (the newest whose turn has
-// come); an older one keeps being published until receipts it signed have all expired.
+// Where each key of the ring stands at `now`: at most one signs (the live key whose turn came
+// last); an older one stopped signing when the first later key began (even one retired since)
+// and stays published until the receipts it signed have all expired.
 std::map<std::string, std::string> states_at(const std::vector<storage::receipt_keys::KeyRow>& rows,
                                              const std::string& now, std::chrono::seconds ttl) {
-  std::vector<const storage::receipt_keys::KeyRow*> live;
+  std::vector<const storage::receipt_keys::KeyRow*> begun;  // every key whose turn has come
+  for (const auto& row : rows) {
+    if (row.signs_from <= now) begun.push_back(&row);
+  }
+  std::sort(begun.begin(), begun.end(), [](const auto* a, const auto* b) {
+    return a->signs_from != b->signs_from ? a->signs_from < b->signs_from : a->created_at < b->created_at;
+  });
   std::map<std::string, std::string> states;
+  const storage::receipt_keys::KeyRow* signing = nullptr;
+  for (auto it = begun.rbegin(); it != begun.rend(); ++it) {
+    if (!(*it)->retired_at) {
+      signing = *it;
+      break;
+    }
+  }
   for (const auto& row : rows) {
     if (row.retired_at) {
       states[row.kid] = "retired";
-    } else {
-      live.push_back(&row);
-    }
-  }
-  std::sort(live.begin(), live.end(), [](const auto* a, const auto* b) {
-    return a->signs_from != b->signs_from ? a->signs_from < b->signs_from : a->created_at < b->created_at;
-  });
-  std::optional<std::string> superseded_at;  // signs_from of the key after, among those in effect
-  for (auto it = live.rbegin(); it != live.rend(); ++it) {
-    const auto& row = **it;
-    if (row.signs_from > now) {
+    } else if (row.signs_from > now) {
       states[row.kid] = "next";
-    } else if (!superseded_at) {
+    } else if (&row == signing) {
       states[row.kid] = "signing";
-      superseded_at = row.signs_from;
     } else {
-      const auto until = parse_timestamp(*superseded_at);
-      const bool may_be_unexpired = until && format_timestamp(*until + ttl) > now;
+      std::optional<std::string> superseded_at;
+      for (const auto* later : begun) {
+        if (later->signs_from > row.signs_from || (later->signs_from == row.signs_from && later->created_at > row.created_at)) {
+          superseded_at = later->signs_from;
+          break;
+        }
+      }
+      const auto until = superseded_at ? parse_timestamp(*superseded_at) : std::nullopt;
+      const bool may_be_unexpired = !until || format_timestamp(*until + ttl) > now;
       states[row.kid] = may_be_unexpired ? "retiring" : "retired";
-      superseded_at = row.signs_from;
     }
   }
   return states;
