@@ -14,6 +14,8 @@
 # Environment: AB_DURABILITY=full|normal (full)  AB_CONNECTIONS=16  AB_SECONDS=8  AB_WARMUP=3
 #              AB_EXTRA_ARGS="..." (more server flags for both)
 #              AB_ENV_A / AB_ENV_B="NAME=value ..."  environment for that side's server only
+#              AB_WRK_ENV_A / AB_WRK_ENV_B="NAME=value ..."  environment for that side's load (e.g.
+#                BENCH_IDEMPOTENCY_KEYS=1: the same binary keyed against unkeyed)
 #              AB_SQL_A / AB_SQL_B="..."  SQL run on that side's fresh database before it starts
 #                (e.g. the same binary on both sides, one with an index put back)
 set -euo pipefail
@@ -43,7 +45,7 @@ one_run() {  # label -> prints "label pairs_per_s p50_ms p99_ms errors"
   db=$work/$label-$RANDOM.sqlite
   "$binary" developer create --email ab@example.com --plan unlimited --db "$db" >/dev/null
   token=$("$binary" token --email ab@example.com --db "$db")
-  local sql_var=AB_SQL_$label env_var=AB_ENV_$label
+  local sql_var=AB_SQL_$label env_var=AB_ENV_$label wrk_env_var=AB_WRK_ENV_$label
   if [ -n "${!sql_var:-}" ]; then
     command -v sqlite3 >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq sqlite3 >/dev/null; }
     sqlite3 "$db" "${!sql_var}"
@@ -61,10 +63,10 @@ one_run() {  # label -> prints "label pairs_per_s p50_ms p99_ms errors"
     "${auth[@]}" -d "{\"name\":\"ab\",\"projectId\":\"$project\",\"environment\":\"test\"}" |
     python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d["clientId"], d["clientSecret"], d["apiKey"])')
   export COBINAR_CLIENT_ID COBINAR_CLIENT_SECRET COBINAR_API_KEY
-  BENCH_RUN_ID=1 wrk -t1 -c"$connections" -d"${warmup}s" -s bench/wrk/flow.lua "http://127.0.0.1:$port/v1/otp/send" >/dev/null 2>&1 || true
+  env ${!wrk_env_var:-} BENCH_RUN_ID=1 wrk -t1 -c"$connections" -d"${warmup}s" -s bench/wrk/flow.lua "http://127.0.0.1:$port/v1/otp/send" >/dev/null 2>&1 || true
   local cpu_before cpu_after out
   cpu_before=$(cpu_ticks "$server_pid")
-  out=$(BENCH_RUN_ID=2 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s bench/wrk/flow.lua \
+  out=$(env ${!wrk_env_var:-} BENCH_RUN_ID=2 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s bench/wrk/flow.lua \
     "http://127.0.0.1:$port/v1/otp/send" 2>&1) || true
   cpu_after=$(cpu_ticks "$server_pid")
   python3 -c '

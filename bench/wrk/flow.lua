@@ -13,6 +13,9 @@
 -- never verified.) bench/run.sh compares this count with the server's own count of verified
 -- requests after every run.
 --
+-- BENCH_IDEMPOTENCY_KEYS=1: every request carries its own Idempotency-Key (SPEC §16), so the
+-- server stores each answer with its effects; the cost of keyed calls against unkeyed ones.
+--
 -- done() prints one machine-readable line:
 --   FLOW pairs=N sends=N verifies=N failed_verifies=N other=N duration_us=N status_errors=N
 --        connect=N read=N write=N timeout=N p50_us=N p99_us=N requests=N
@@ -39,6 +42,18 @@ other = 0
 local counter = 0
 local queue = {}      -- FIFO of pending {id, code}
 local head, tail = 1, 0
+local keyed = os.getenv("BENCH_IDEMPOTENCY_KEYS") == "1"
+local keys = 0
+
+-- wrk.format uses the given headers instead of wrk.headers, so a keyed request copies them.
+local function headers()
+  if not keyed then return nil end
+  keys = keys + 1
+  local h = {}
+  for name, value in pairs(wrk.headers) do h[name] = value end
+  h["Idempotency-Key"] = string.format("bench-%d-%d", counter, keys)
+  return h
+end
 
 function init(args)
   -- A phone range per thread and per run, so runs against one database do not supersede
@@ -53,11 +68,11 @@ request = function()
     queue[head] = nil
     head = head + 1
     verifies_sent = verifies_sent + 1
-    return wrk.format("POST", "/v1/otp/verify", nil, '{"requestId":"' .. p.id .. '","code":"' .. p.code .. '"}')
+    return wrk.format("POST", "/v1/otp/verify", headers(), '{"requestId":"' .. p.id .. '","code":"' .. p.code .. '"}')
   end
   counter = counter + 1
   local phone = string.format("+999%09d", counter % 1000000000)
-  return wrk.format("POST", "/v1/otp/send", nil, '{"phone":"' .. phone .. '"}')
+  return wrk.format("POST", "/v1/otp/send", headers(), '{"phone":"' .. phone .. '"}')
 end
 
 response = function(status, headers, body)
