@@ -71,7 +71,9 @@ export function receiptView(verified) {
   return h('section', { class: 'receipt', 'aria-labelledby': titleId },
     h('h4', { id: titleId }, 'Signed receipt'),
     h('p', {}, 'Your backend checks it offline with the keys at ',
-      h('a', { href: '/.well-known/jwks.json' }, '/.well-known/jwks.json'),
+      // A new tab: leaving would lose what the credentials dialog shows only once.
+      h('a', { href: '/.well-known/jwks.json', target: '_blank', rel: 'noopener noreferrer' },
+        '/.well-known/jwks.json', h('span', { class: 'sr-only' }, ' (opens in a new tab)')),
       ': the signature, typ, iss, aud (your client ID) and exp. It expires ', time(verified.receiptExpiresAt), '.'),
     decoded
       ? [
