@@ -130,11 +130,15 @@ step("verify it: the receipt's header and claims are shown, decoded", async () =
   await expectText(claims, `iss ${decoded.claims.iss}`);
   await expectText(claims, /\bamr \["otp","sms"\]/);
   // When it expires (receiptExpiresAt), and the token itself, to paste into a backend's check.
-  assert.equal(await receiptRegion(page).locator(`time[datetime="${verified.receiptExpiresAt}"]`).count(), 1, "receiptExpiresAt is not shown");
+  const expires = receiptRegion(page).locator("p").filter({ hasText: /expires/i }).locator(`time[datetime="${verified.receiptExpiresAt}"]`);
+  assert.equal(await expires.count(), 1, "receiptExpiresAt is not shown");
   assert.equal(await valueOf(field(d, "Receipt (JWS)")), verified.receipt);
-  const jwksLink = receiptRegion(page).getByRole("link", { name: "/.well-known/jwks.json", exact: true });
+  // The key set's link opens a new tab: the dialog shows the credentials only once.
+  const jwksLink = receiptRegion(page).getByRole("link", { name: /^\/\.well-known\/jwks\.json\b/ });
   assert.equal(await jwksLink.getAttribute("href"), "/.well-known/jwks.json");
+  assert.equal(await jwksLink.getAttribute("target"), "_blank");
   await checkA11y(page, "credentials dialog with a decoded receipt");
+  await receiptRegion(page).getByRole("heading", { name: "Signed receipt" }).scrollIntoViewIfNeeded();
   await screenshot(page, "receipt-decoded");
 });
 
