@@ -9,6 +9,7 @@ import inbox from './page-inbox.js';
 import webhooks from './page-webhooks.js';
 import users from './page-users.js';
 import phoneLookup from './page-phone.js';
+import receiptKeys from './page-receipt-keys.js';
 import logs from './page-logs.js';
 import profile from './page-profile.js';
 
@@ -21,6 +22,7 @@ const pages = [
   ['webhooks', 'Webhooks', webhooks],
   ['users', 'Users', users],
   ['phone-lookup', 'Phone lookup', phoneLookup],
+  ['receipt-keys', 'Receipt keys', receiptKeys],
   ['logs', 'Logs', logs],
   ['profile', 'Profile', profile],
 ];

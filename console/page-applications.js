@@ -8,6 +8,7 @@ import {
 } from './ui.js';
 import { loadProjects, loadApplications, nameMap, routeQuery, setRouteQuery } from './data.js';
 import { policySection } from './policy.js';
+import { receiptView } from './receipt.js';
 
 const CREDENTIAL_TYPES = [
   ['secret', 'Client secret'],
@@ -113,8 +114,11 @@ function showCredentials(app, navigate) {
   });
   // Checks a code as your backend will (POST /v1/otp/verify), with the same credentials.
   // The code's shape is the application's policy: its length and alphabet come with the send.
+  // A verified code's answer carries a signed receipt, shown decoded below the outcome; only the
+  // outcome is announced (the receipt's block is kept out of the live region around it).
   function verifyForm(sent) {
     const outcome = h('p', { role: 'status' });
+    const receipt = h('div', { 'aria-live': 'off' });
     const length = sent.codeLength || 6;
     const letters = sent.codeAlphabet === 'alphanumeric';
     const code = input('code', {
@@ -130,11 +134,14 @@ function showCredentials(app, navigate) {
       submitLabel: 'Verify code',
       action: async (values) => {
         outcome.textContent = '';
+        replace(receipt);
         const verified = (await api.withAppCredentials('/v1/otp/verify', { requestId: sent.requestId, code: values.get('code') }, credentials)).data;
-        outcome.textContent = `Verified: ${verified.phone} at ${verified.verifiedAt}. It now appears under Users, Logs and the Dashboard.`;
+        outcome.textContent = `Verified: ${verified.phone} at ${verified.verifiedAt}. It now appears under Users, Logs and the Dashboard.`
+          + (verified.receipt ? ' Its signed receipt is below.' : '');
+        if (verified.receipt) replace(receipt, receiptView(verified));
       },
     });
-    return h('div', { class: 'verify' }, verify, outcome);
+    return h('div', { class: 'verify' }, verify, outcome, receipt);
   }
   const dialog = openDialog({
     title: `Credentials for ${app.name}`,

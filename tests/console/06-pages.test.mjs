@@ -47,6 +47,7 @@ const PAGES = [
   ["webhooks", "Webhooks"],
   ["users", "Users"],
   ["phone-lookup", "Phone lookup"],
+  ["receipt-keys", "Receipt keys"],
   ["logs", "Logs"],
   ["profile", "Profile"],
 ];
