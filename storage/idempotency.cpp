@@ -16,6 +16,9 @@ std::optional<KeyRow> find(Connection& c, const std::string& scope, const std::s
 }
 
 void insert(Connection& c, const KeyRow& row, const std::string& expired_before) {
+  // A rate-limit step inside the keyed request may have set synchronous_commit off for its soft
+  // state; the stored answer and the effects it vouches for are flushed like any other write.
+  if (c.engine() == Engine::kPostgres) c.exec("SET LOCAL synchronous_commit = on");
   {
     Prepared stale(c, "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at < ?");
     stale->bind(1, row.scope);
