@@ -125,7 +125,12 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
                                             [worker = delivery_.get()] { worker->wake(); },
                                             [engine = webhook_engine_.get()] { engine->wake(); });
   analytics_ = std::make_unique<core::AnalyticsService>(*database_, clock_);
-  idempotency_ = std::make_unique<core::IdempotencyService>(*database_, clock_, random_, key_, config_.idempotency_ttl);
+  idempotency_ = std::make_unique<core::IdempotencyService>(
+      *database_, clock_, random_, key_, config_.idempotency_ttl,
+      [worker = delivery_.get(), engine = webhook_engine_.get()] {
+        worker->wake();
+        engine->wake();
+      });
   core::ReceiptOptions receipts = config_.receipts;
   receipts.issuer = config_.tokens.issuer;
   receipts_ = std::make_unique<core::ReceiptSigner>(*database_, clock_, random_, key_, std::move(receipts));

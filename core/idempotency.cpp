@@ -51,8 +51,13 @@ std::string request_fingerprint(std::string_view method, std::string_view target
 }
 
 IdempotencyService::IdempotencyService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
-                                       std::chrono::hours ttl)
-    : db_(db), clock_(clock), random_(random), seal_key_(key.derive("idem-key")), ttl_(ttl) {}
+                                       std::chrono::hours ttl, std::function<void()> committed)
+    : db_(db),
+      clock_(clock),
+      random_(random),
+      seal_key_(key.derive("idem-key")),
+      ttl_(ttl),
+      committed_(std::move(committed)) {}
 
 std::optional<Result<KeyedOutcome>> IdempotencyService::answer_stored(storage::Connection& c, const std::string& scope,
                                                                        const std::string& key,
@@ -78,7 +83,7 @@ Result<KeyedOutcome> IdempotencyService::run(const std::string& scope, const std
   if (auto stored = db_.read([&](storage::Connection& c) { return answer_stored(c, scope, key, fingerprint, fresh_after); })) {
     return std::move(*stored);
   }
-  return db_.write([&](storage::Connection& c) -> Result<KeyedOutcome> {
+  auto outcome = db_.write([&](storage::Connection& c) -> Result<KeyedOutcome> {
     // PostgreSQL: another node (or thread) running this key holds the lock until it commits.
     if (!storage::locks::try_exclusive(c, storage::locks::idempotency_key(scope, key))) return in_use();
     if (auto stored = answer_stored(c, scope, key, fingerprint, fresh_after)) return std::move(*stored);
@@ -91,6 +96,8 @@ Result<KeyedOutcome> IdempotencyService::run(const std::string& scope, const std
     }
     return KeyedOutcome{};
   });
+  if (committed_ && outcome.ok() && !outcome.value().replayed) committed_();
+  return outcome;
 }
 
 int IdempotencyService::purge_expired() {

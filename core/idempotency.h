@@ -38,8 +38,10 @@ struct KeyedOutcome {
 
 class IdempotencyService {
  public:
+  // `committed` runs after a keyed request's transaction committed: the route's own wake-ups
+  // of the delivery and webhook workers ran inside it, before its rows could be seen.
   IdempotencyService(storage::Store& db, const Clock& clock, Random& random, const ServerKey& key,
-                     std::chrono::hours ttl);
+                     std::chrono::hours ttl, std::function<void()> committed = nullptr);
 
   // A replay of the stored answer for (scope, key) when the fingerprint matches, an error when
   // it does not (IDEMPOTENCY_KEY_REUSED) or when the first request is still running
@@ -64,6 +66,7 @@ class IdempotencyService {
   Random& random_;
   ServerKey::Bytes seal_key_;
   std::chrono::hours ttl_;
+  std::function<void()> committed_;
 };
 
 }  // namespace core
