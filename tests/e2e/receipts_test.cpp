@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <SQLiteCpp/Database.h>
 #include <httplib.h>
 
 #include <algorithm>
@@ -439,6 +440,55 @@ TEST_CASE("receipt-keys lifecycle on a running server") {
     CHECK_MESSAGE(refused.err.find(r.expected) != std::string::npos, refused.err);
   }
   CHECK(key_states(db).size() == 4);  // the refusals changed nothing
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == 0);
+}
+
+// KNOWN SERVER BUG (marked may_fail, so the suite stays green until it is fixed; then drop the
+// decorator): `receipt-keys retire` judges a key by the CLI's own --receipt-ttl-seconds, not by
+// what is stored. A key the CLI's shorter TTL already counts as expired is "retired" to it, so
+// retire answers 0 without writing retired_at, and a server with a longer TTL keeps publishing the
+// leaked key. (core::ReceiptSigner::retire: `if (it->second == "retired") return true;`.) The hour
+// that has passed since the rotation is made by moving the stored times back.
+TEST_CASE("receipt-keys retire removes a key from the JWKS of a server whose receipt TTL is longer than the CLI's" *
+          doctest::may_fail()) {
+  testing::TempDir dir;
+  const std::string db = dir.file("data.sqlite");
+  testing::Process server(binary(), {"--db", db, "--listen", "127.0.0.1:0", "--receipt-ttl-seconds", "86400"});
+  httplib::Client client("127.0.0.1", start_and_wait(server));
+  INFO(log_of(server));
+  const auto listed = receipt_keys(db, {"list"});
+  REQUIRE_MESSAGE(listed.code == 0, listed.err);
+  const std::string old_kid = Json::parse(listed.out)[0]["kid"];
+  const auto rotated = receipt_keys(db, {"rotate"}, {"--receipt-key-publish-seconds", "0"});
+  REQUIRE_MESSAGE(rotated.code == 0, rotated.err);
+  const std::string new_kid = Json::parse(rotated.out)["kid"];
+  {
+    // The old key signed until an hour ago: its receipts (24 h) may still be unexpired.
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    SQLite::Database handle(db, SQLite::OPEN_READWRITE);
+    handle.setBusyTimeout(5000);
+    for (const auto& [kid, age] : {std::pair{old_kid, 2h}, std::pair{new_kid, 1h}}) {
+      SQLite::Statement update(handle, "UPDATE receipt_keys SET created_at = ?, signs_from = ? WHERE kid = ?");
+      const std::string at = core::format_timestamp(now - age);
+      update.bind(1, at);
+      update.bind(2, at);
+      update.bind(3, kid);
+      REQUIRE(update.exec() == 1);
+    }
+  }
+  REQUIRE(wait_until([&] { return jwks_kids(client) == std::set<std::string>{old_kid, new_kid}; }, 5s));
+  CHECK(key_states(db).at(old_kid) == "retired");  // by the CLI's 600 s, while the server serves it
+
+  const auto retired = receipt_keys(db, {"retire", "--kid", old_kid});
+  CHECK(retired.code == 0);
+  CHECK_MESSAGE(wait_until([&] { return jwks_kids(client) == std::set<std::string>{new_kid}; }, 5s),
+                "KNOWN BUG: the retired key is still in the JWKS: " << [&] {
+                  std::string kids;
+                  for (const auto& kid : jwks_kids(client)) kids += kid + " ";
+                  return kids;
+                }());
 
   server.signal(SIGTERM);
   CHECK(server.wait(10s) == 0);
