@@ -22,8 +22,8 @@ packages=(
   curl ca-certificates openssl
 )
 
-# Node.js runs the webhook end-to-end test (the public standardwebhooks package); any
-# installed node 18+ will do, else Debian's.
+# Node.js runs the webhook and receipt end-to-end tests (the public standardwebhooks and jose
+# packages); any installed node 18+ will do, else Debian's.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()

@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh "$@"
-# The webhook end-to-end test verifies deliveries with the standardwebhooks npm package.
-[ -d tests/webhooks/node_modules/standardwebhooks ] || npm ci --prefix tests/webhooks --no-audit --no-fund >/dev/null
+# The webhook and receipt end-to-end tests verify with the standardwebhooks and jose npm packages.
+[ -d tests/webhooks/node_modules/standardwebhooks ] && [ -d tests/webhooks/node_modules/jose ] || npm ci --prefix tests/webhooks --no-audit --no-fund >/dev/null
 
 dir=build
 if [ "${1:-}" = "--sanitize" ]; then

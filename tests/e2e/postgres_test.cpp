@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/jwt.h"
 #include "storage/postgres/connection.h"
 #include "tests/e2e/process.h"
 #include "tests/support/temp_dir.h"
@@ -1004,6 +1005,214 @@ TEST_CASE("postgres: migrate-data copies an SQLite database into PostgreSQL and 
   CHECK(twice.code == 1);
   CHECK_MESSAGE(twice.err.find("already holds developers") != std::string::npos, twice.err);
   CHECK(get(a.port(), "/v1/otp", console).data().size() == 2);
+
+  CHECK(a.stop() == 0);
+  CHECK(b.stop() == 0);
+}
+
+namespace {
+
+// One exchange with its body's bytes as sent (for byte-for-byte comparisons).
+struct RawAnswer {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+  bool replayed() const { return headers.count("Idempotent-Replayed") > 0; }
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+  std::string error_code() const {
+    const auto parsed = Json::parse(body, nullptr, false);
+    return parsed.is_object() && parsed.contains("error") ? parsed["error"].value("code", "") : "";
+  }
+};
+
+RawAnswer raw_post(int port, const std::string& path, const httplib::Headers& headers, const std::string& body) {
+  auto client = client_for(port);
+  const auto result = client.Post(path, headers, body, "application/json");
+  if (!result) return {};
+  return {result->status, result->body, result->headers};
+}
+
+httplib::Headers with_key(httplib::Headers headers, const std::string& key) {
+  headers.emplace("Idempotency-Key", key);
+  return headers;
+}
+
+// The kid in a compact JWS's header.
+std::string kid_of(const std::string& token) {
+  const auto header = core::base64url_decode(token.substr(0, token.find('.')));
+  REQUIRE(header);
+  return Json::parse(*header).value("kid", "");
+}
+
+std::set<std::string> jwks_kids(int port) {
+  std::set<std::string> kids;
+  const auto jwks = get(port, "/.well-known/jwks.json", {});
+  if (jwks.status != 200) return kids;
+  for (const auto& key : jwks.body["keys"]) kids.insert(key["kid"].get<std::string>());
+  return kids;
+}
+
+}  // namespace
+
+TEST_CASE("postgres: one Idempotency-Key, one effect across two nodes") {
+  if (!postgres_configured()) return;
+  Cluster cluster({"--send-rate-limit", "100000", "--phone-send-limit", "1000"});
+  Node& a = cluster.start("A");
+  Node& b = cluster.start("B");
+  const Tenant tenant = create_tenant(cluster, a.port());
+  const App app = create_app(a.port(), tenant);
+  INFO(cluster.logs());
+
+  constexpr int kRounds = 8;
+  constexpr int kPerNode = 2;  // concurrent requests per node and round
+  int conflicts = 0, replays = 0;
+  std::map<std::string, std::string> phone_of_round;
+  for (int round = 0; round < kRounds; ++round) {
+    CAPTURE(round);
+    const std::string key = "pg-send-" + std::to_string(round);
+    const std::string phone = virtual_phone(700 + round);
+    const std::string body = Json{{"phone", phone}}.dump();
+    phone_of_round[key] = phone;
+
+    // The same keyed send, released at once on both nodes.
+    std::vector<RawAnswer> answers(2 * kPerNode);
+    std::vector<int> ports(2 * kPerNode);
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pool;
+    for (int i = 0; i < 2 * kPerNode; ++i) {
+      ports[i] = i % 2 ? b.port() : a.port();
+      pool.emplace_back([&, i] {
+        auto client = client_for(ports[i]);
+        ++ready;
+        while (!go) std::this_thread::yield();
+        const auto result = client.Post("/v1/otp/send", with_key(app.credentials(), key), body, "application/json");
+        if (result) answers[i] = {result->status, result->body, result->headers};
+      });
+    }
+    while (ready < 2 * kPerNode) std::this_thread::yield();
+    go = true;
+    for (auto& thread : pool) thread.join();
+
+    // One first answer (no header), the same bytes replayed, or "in use, retry in 1 s".
+    std::optional<std::string> created;
+    int first_answers = 0;
+    for (const auto& answer : answers) {
+      if (answer.status == 201 && !answer.replayed()) {
+        ++first_answers;
+        created = answer.body;
+      }
+    }
+    REQUIRE_MESSAGE(first_answers == 1, "answers: " << [&] {
+      std::string text;
+      for (const auto& answer : answers) text += std::to_string(answer.status) + " " + answer.body + "\n";
+      return text;
+    }());
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      const auto& answer = answers[i];
+      CAPTURE(i);
+      CAPTURE(answer.body);
+      if (answer.status == 201) {
+        CHECK(answer.body == *created);
+        if (answer.replayed()) {
+          ++replays;
+          CHECK(answer.header("Idempotent-Replayed") == "true");
+        }
+        continue;
+      }
+      ++conflicts;
+      CHECK(answer.status == 409);
+      CHECK(answer.error_code() == "IDEMPOTENCY_KEY_IN_USE");
+      CHECK(answer.header("Retry-After") == "1");
+      // The retry the 409 asks for (on the same node) replays the 201.
+      const auto retried = raw_post(ports[i], "/v1/otp/send", with_key(app.credentials(), key), body);
+      CHECK(retried.status == 201);
+      CHECK(retried.replayed());
+      CHECK(retried.body == *created);
+    }
+    // Either node replays it afterwards.
+    for (const int port : {a.port(), b.port()}) {
+      const auto later = raw_post(port, "/v1/otp/send", with_key(app.credentials(), key), body);
+      CHECK(later.status == 201);
+      CHECK(later.replayed());
+      CHECK(later.body == *created);
+    }
+  }
+  MESSAGE(kRounds << " rounds of " << 2 * kPerNode << " concurrent keyed sends: " << replays << " replays, "
+                  << conflicts << " answered 409 IDEMPOTENCY_KEY_IN_USE");
+
+  // One key, one OTP request.
+  std::map<std::string, int> per_phone;
+  for (const auto& request : list_all(b.port(), "/v1/otp?appId=" + app.id(), tenant.console)) {
+    std::string phone = request["phone"];
+    phone.erase(std::remove(phone.begin(), phone.end(), ' '), phone.end());
+    ++per_phone[phone];
+  }
+  for (const auto& [key, phone] : phone_of_round) {
+    CAPTURE(key);
+    CHECK(per_phone[phone] == 1);
+  }
+  CHECK(per_phone.size() == phone_of_round.size());
+
+  CHECK(a.stop() == 0);
+  CHECK(b.stop() == 0);
+}
+
+TEST_CASE("postgres: a key rotated through one node is followed by the other within 5 s") {
+  if (!postgres_configured()) return;
+  Cluster cluster({"--send-rate-limit", "100000", "--phone-send-limit", "1000", "--verify-rate-limit", "100000"});
+  Node& a = cluster.start("A");
+  Node& b = cluster.start("B");
+  const Tenant tenant = create_tenant(cluster, a.port());
+  const App app = create_app(a.port(), tenant);
+  INFO(cluster.logs());
+  long long phone = 800;
+  // Sent through one node, verified through the other: the receipt's kid.
+  auto receipt_kid = [&](Node& sender, Node& verifier) {
+    const Sent sent = send_code(sender.port(), app, virtual_phone(++phone));
+    const auto verified = verify(verifier.port(), app, sent.request_id, sent.code);
+    REQUIRE_MESSAGE(verified.status == 200, verified.body.dump());
+    return kid_of(verified.data()["receipt"]);
+  };
+
+  // Both nodes start on one key ring: the same signing key.
+  const auto listed = cluster.cli({"receipt-keys", "list"});
+  REQUIRE_MESSAGE(listed.code == 0, listed.err);
+  const Json initial = Json::parse(listed.out);
+  REQUIRE(initial.size() == 1);
+  const std::string old_kid = initial[0]["kid"];
+  CHECK(jwks_kids(a.port()) == std::set<std::string>{old_kid});
+  CHECK(jwks_kids(b.port()) == std::set<std::string>{old_kid});
+  CHECK(receipt_kid(a, b) == old_kid);
+  CHECK(receipt_kid(b, a) == old_kid);
+
+  // rotate with no publish delay: the new key signs at once, on every node within 5 s.
+  const auto rotated = cluster.cli({"receipt-keys", "rotate", "--receipt-key-publish-seconds", "0"});
+  REQUIRE_MESSAGE(rotated.code == 0, rotated.err);
+  const auto rotated_at = Clock::now();
+  const std::string new_kid = Json::parse(rotated.out)["kid"];
+  CHECK(new_kid != old_kid);
+  const std::set<std::string> both = {old_kid, new_kid};
+  std::string kid_from_b, kid_from_a;
+  CHECK(wait_until([&] { return jwks_kids(a.port()) == both && jwks_kids(b.port()) == both; }, 5s));
+  CHECK(wait_until([&] { return (kid_from_b = receipt_kid(a, b)) == new_kid; }, 5s));
+  CHECK(wait_until([&] { return (kid_from_a = receipt_kid(b, a)) == new_kid; }, 5s));
+  CHECK(kid_from_b == new_kid);
+  CHECK(kid_from_a == new_kid);
+  MESSAGE("both nodes signed with the rotated key " << seconds_since(rotated_at) << " s after the rotate");
+  CHECK(seconds_since(rotated_at) < 5.5);
+
+  // retire the old key: gone from both nodes' JWKS within 5 s.
+  const auto retired = cluster.cli({"receipt-keys", "retire", "--kid", old_kid});
+  REQUIRE_MESSAGE(retired.code == 0, retired.err);
+  CHECK(wait_until(
+      [&] {
+        return jwks_kids(a.port()) == std::set<std::string>{new_kid} && jwks_kids(b.port()) == std::set<std::string>{new_kid};
+      },
+      5s));
 
   CHECK(a.stop() == 0);
   CHECK(b.stop() == 0);
