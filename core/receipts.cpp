@@ -255,7 +255,10 @@ Status ReceiptSigner::retire(const std::string& kid) {
     const auto states = states_at(rows, now, options_.ttl);
     const auto it = states.find(kid);
     if (it == states.end()) return false;
-    if (it->second == "retired") return true;
+    // Only an explicit retirement is final: a key this process counts as expired may still be
+    // published by a server whose --receipt-ttl-seconds is longer.
+    const auto row = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.kid == kid; });
+    if (row->retired_at) return true;
     storage::receipt_keys::retire(c, kid, now);
     if (it->second == "signing") {
       if (const auto* next = with_state(rows, states, "next")) {
