@@ -13,14 +13,6 @@ namespace {
 
 core::TimePoint at(const char* timestamp) { return *core::parse_timestamp(timestamp); }
 
-testing::TestServerOptions generous() {
-  return {[](app::Config& config) {
-            config.otp.send_rate_limit = config.otp.verify_rate_limit = config.otp.phone_send_limit = 100000;
-            config.otp.phone_failure_limit = 100000;
-          },
-          nullptr};
-}
-
 std::string wrong(const std::string& code) { return code == "000000" ? "111111" : "000000"; }
 
 json bucket(const json& buckets, const std::string& date) {
@@ -33,7 +25,7 @@ json bucket(const json& buckets, const std::string& date) {
 }  // namespace
 
 TEST_CASE("summary and time series count each event on its UTC day") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto a = sandbox.create_app("test", "A"), b = sandbox.create_app("test", "B");
   auto& clock = server.clock();
@@ -110,7 +102,7 @@ TEST_CASE("summary and time series count each event on its UTC day") {
 }
 
 TEST_CASE("activeUsers counts each phone once, from its latest verification, over exactly 30 days") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto a = sandbox.create_app("test", "A"), b = sandbox.create_app("test", "B");
   auto& clock = server.clock();
@@ -153,7 +145,7 @@ TEST_CASE("activeUsers counts each phone once, from its latest verification, ove
 }
 
 TEST_CASE("an empty account has zeros, and a day rolls over at UTC midnight") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   CHECK(sandbox.console("GET", "/v1/analytics/summary").body["data"] ==
         json{{"applications", 0}, {"otpRequests", 0}, {"otpVerified", 0}, {"successRate", 0}, {"activeUsers", 0}});
@@ -170,7 +162,7 @@ TEST_CASE("an empty account has zeros, and a day rolls over at UTC midnight") {
 }
 
 TEST_CASE("logs: every event newest first, with details and no code; filters and tenant walls") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox ann(server, "ann@example.com");
   testing::Sandbox bob(server, "bob@example.com");
   const auto a = ann.create_app(), other = ann.create_app();
@@ -208,7 +200,7 @@ TEST_CASE("logs: every event newest first, with details and no code; filters and
 }
 
 TEST_CASE("logs pagination never skips or repeats while new events arrive") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app();
   for (int i = 0; i < 10; ++i) REQUIRE(sandbox.send(app, "+999 100 000 0" + std::to_string(10 + i)).status == 201);

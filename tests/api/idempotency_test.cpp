@@ -14,15 +14,6 @@ using testing::perform;
 
 namespace {
 
-testing::TestServerOptions generous() {
-  return {[](app::Config& config) {
-            config.otp.send_rate_limit = 1000;
-            config.otp.verify_rate_limit = 1000;
-            config.otp.phone_send_limit = 1000;
-          },
-          nullptr};
-}
-
 httplib::Headers with_key(httplib::Headers headers, const std::string& key) {
   headers.emplace("Idempotency-Key", key);
   return headers;
@@ -58,7 +49,7 @@ std::string wrong_code(const std::string& right) { return right == "000000" ? "1
 }  // namespace
 
 TEST_CASE("Idempotency-Key syntax: one row per header value") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   struct Row {
@@ -109,7 +100,7 @@ TEST_CASE("Idempotency-Key syntax: one row per header value") {
 }
 
 TEST_CASE("a retried send replays the first answer: one code, still valid, nothing counted twice") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   const json body = {{"phone", "+999 482 918 102"}};
@@ -131,7 +122,7 @@ TEST_CASE("a retried send replays the first answer: one code, still valid, nothi
 }
 
 TEST_CASE("a retried verify replays its outcome without another attempt") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   const auto sent = sandbox.send(app, "+999 482 918 102");
@@ -160,7 +151,7 @@ TEST_CASE("a retried verify replays its outcome without another attempt") {
 }
 
 TEST_CASE("a key reused with another path or body is 422; other scopes have their own keys") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   const auto other_app = sandbox.create_app("test", "Other");
@@ -224,7 +215,7 @@ TEST_CASE("answers that are not stored leave no trace of the key") {
 }
 
 TEST_CASE("console POSTs: one project per key; a stored application answer keeps its secrets sealed") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto headers = with_key(sandbox.auth, "project-1");
   const std::string body = json{{"name", "Shop"}}.dump();
@@ -259,7 +250,7 @@ TEST_CASE("console POSTs: one project per key; a stored application answer keeps
 }
 
 TEST_CASE("sixteen identical keyed sends at once: one effect, identical answers") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   for (int round = 0; round < 3; ++round) {

@@ -18,15 +18,6 @@ using testing::perform;
 
 namespace {
 
-testing::TestServerOptions generous() {
-  return {[](app::Config& config) {
-            config.otp.send_rate_limit = 1000;
-            config.otp.verify_rate_limit = 1000;
-            config.otp.phone_send_limit = 1000;
-          },
-          nullptr};
-}
-
 json verified_with(testing::Sandbox& sandbox, const testing::AppCredentials& app, const json& send_body) {
   const auto sent = perform(sandbox.client, "POST", "/v1/otp/send", send_body.dump(), "application/json", app.headers());
   REQUIRE_MESSAGE(sent.status == 201, sent.raw_body);
@@ -92,7 +83,7 @@ std::map<std::string, std::string> states_of(testing::Sandbox& sandbox) {
 }  // namespace
 
 TEST_CASE("a verification's receipt: header, claims, and a signature the JWKS checks") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   server.clock().advance(1500ms);
@@ -134,7 +125,7 @@ TEST_CASE("a verification's receipt: header, claims, and a signature the JWKS ch
 }
 
 TEST_CASE("the send's nonce: one row per value") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   struct Row {
@@ -176,7 +167,7 @@ TEST_CASE("the send's nonce: one row per value") {
 }
 
 TEST_CASE("receipts and console tokens never pass for each other") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   const json data = verified_with(sandbox, app, {{"phone", "+999 482 918 102"}});
@@ -196,7 +187,7 @@ TEST_CASE("receipts and console tokens never pass for each other") {
 }
 
 TEST_CASE("the key ring: publish, then sign; superseded keys stay published until their receipts expire") {
-  testing::TestServer server(generous());
+  testing::TestServer server(testing::generous_limits());
   testing::Sandbox sandbox(server, "ann@example.com");
   const auto app = sandbox.create_app("test");
   auto& receipts = server.application().runtime().receipts();

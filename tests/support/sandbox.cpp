@@ -4,6 +4,14 @@
 
 namespace testing {
 
+TestServerOptions generous_limits() {
+  return {[](app::Config& config) {
+            config.otp.send_rate_limit = config.otp.verify_rate_limit = config.otp.phone_send_limit = 100000;
+            config.otp.phone_failure_limit = 100000;
+          },
+          nullptr};
+}
+
 Sandbox::Sandbox(TestServer& s, const std::string& developer_email, const std::string& plan)
     : server(s), client(s.client()), auth(bearer(s.create_developer(developer_email, plan))), email(developer_email) {
   const auto project = console("POST", "/v1/projects", {{"name", "Sandbox"}});

@@ -20,6 +20,9 @@ struct AppCredentials {
   }
 };
 
+// A server whose OTP limits (per app, per phone, wrong codes) never get in a test's way.
+TestServerOptions generous_limits();
+
 class Sandbox {
  public:
   Sandbox(TestServer& server, const std::string& email, const std::string& plan = "unlimited");
