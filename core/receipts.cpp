@@ -96,6 +96,28 @@ std::string es256(const PKey& key, std::string_view input) {
 
 long long seconds_of(TimePoint t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
 
+using storage::receipt_keys::KeyRow;
+
+// Whether a's turn to sign came before b's (keys promoted to the same instant: the older first).
+bool turn_before(const KeyRow& a, const KeyRow& b) {
+  return a.signs_from != b.signs_from ? a.signs_from < b.signs_from : a.created_at < b.created_at;
+}
+
+// The key that signs at `now`: the live key whose turn came last. `row_of` reads the KeyRow of
+// an item, so the stored rows and the loaded ring answer alike.
+template <typename Item, typename RowOf>
+const Item* signing_at(const std::vector<Item>& items, RowOf row_of, const std::string& now) {
+  const Item* found = nullptr;
+  for (const Item& item : items) {
+    const KeyRow& row = row_of(item);
+    if (row.retired_at || row.signs_from > now) continue;
+    if (!found || turn_before(row_of(*found), row)) found = &item;
+  }
+  return found;
+}
+
+const KeyRow& itself(const KeyRow& row) { return row; }
+
 // Where each key of the ring stands at `now`: at most one signs (the live key whose turn came
 // last); an older one stopped signing when the first later key began (even one retired since)
 // and stays published until the receipts it signed have all expired.
@@ -105,17 +127,9 @@ std::map<std::string, std::string> states_at(const std::vector<storage::receipt_
   for (const auto& row : rows) {
     if (row.signs_from <= now) begun.push_back(&row);
   }
-  std::sort(begun.begin(), begun.end(), [](const auto* a, const auto* b) {
-    return a->signs_from != b->signs_from ? a->signs_from < b->signs_from : a->created_at < b->created_at;
-  });
+  std::sort(begun.begin(), begun.end(), [](const KeyRow* a, const KeyRow* b) { return turn_before(*a, *b); });
   std::map<std::string, std::string> states;
-  const storage::receipt_keys::KeyRow* signing = nullptr;
-  for (auto it = begun.rbegin(); it != begun.rend(); ++it) {
-    if (!(*it)->retired_at) {
-      signing = *it;
-      break;
-    }
-  }
+  const KeyRow* signing = signing_at(rows, itself, now);
   for (const auto& row : rows) {
     if (row.retired_at) {
       states[row.kid] = "retired";
@@ -126,7 +140,7 @@ std::map<std::string, std::string> states_at(const std::vector<storage::receipt_
     } else {
       std::optional<std::string> superseded_at;
       for (const auto* later : begun) {
-        if (later->signs_from > row.signs_from || (later->signs_from == row.signs_from && later->created_at > row.created_at)) {
+        if (turn_before(row, *later)) {
           superseded_at = later->signs_from;
           break;
         }
@@ -209,11 +223,10 @@ storage::receipt_keys::KeyRow new_key_row(const ServerKey::Bytes& seal_key, Rand
 const storage::receipt_keys::KeyRow* with_state(const std::vector<storage::receipt_keys::KeyRow>& rows,
                                                 const std::map<std::string, std::string>& states,
                                                 const std::string& state) {
-  // Rows are newest first; "next" wants the earliest to sign, so scan from the end for it.
+  // Of several keys in one state ("next" after two rotations), the first to sign.
   const storage::receipt_keys::KeyRow* found = nullptr;
   for (const auto& row : rows) {
-    if (states.at(row.kid) != state) continue;
-    if (!found || (state == "next" ? row.signs_from < found->signs_from : false)) found = &row;
+    if (states.at(row.kid) == state && (!found || turn_before(row, *found))) found = &row;
   }
   return found;
 }
@@ -304,17 +317,8 @@ Receipt ReceiptSigner::sign(const ReceiptFacts& facts) {
   const TimePoint now = clock_.now();
   const std::string now_text = format_timestamp(now);
   auto current = ring();
-  // The signing key of states_at(): the live key whose turn came last.
   const auto signing = [&](const Ring& ring) {
-    const Ring::Key* found = nullptr;
-    for (const auto& key : ring.keys) {
-      if (key.row.retired_at || key.row.signs_from > now_text) continue;
-      if (!found || key.row.signs_from > found->row.signs_from ||
-          (key.row.signs_from == found->row.signs_from && key.row.created_at > found->row.created_at)) {
-        found = &key;
-      }
-    }
-    return found;
+    return signing_at(ring.keys, [](const Ring::Key& key) -> const KeyRow& { return key.row; }, now_text);
   };
   const Ring::Key* signer = signing(*current);
   if (signer == nullptr) {
