@@ -45,9 +45,14 @@ Application::Application(const Config& config, Environment env)
   health_ = std::make_unique<core::HealthService>(env_.clock, std::move(probe), COBINAR_VERSION, &runtime_.monitor());
   // A fresh database gets its first receipt key before the first verification needs it.
   runtime_.receipts().ensure_signing_key();
+  // SQLite keeps the abuse counts in memory: the last day of sends, before the first send.
+  runtime_.abuse().restore();
+  runtime_.otp().guard_abuse_with(&runtime_.abuse(),
+                                  [m = metrics_.get()](core::BlockRule rule) { m->on_send_blocked(rule); });
   router_ = std::make_unique<http::Router>(http::make_routes(
       {*health_, runtime_.accounts(), runtime_.projects(), runtime_.applications(), runtime_.otp(),
-                         runtime_.webhooks(), runtime_.analytics(), runtime_.idempotency(), runtime_.receipts()}),
+                         runtime_.webhooks(), runtime_.analytics(), runtime_.idempotency(), runtime_.receipts(),
+                         runtime_.abuse()}),
       env_.log, metrics_.get());
   server_ = std::make_unique<http::HttpServer>(config.http, *router_, env_.log, env_.random);
 

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/abuse.h"
 #include "core/delivery.h"
 #include "core/webhooks.h"
 #include "storage/store.h"
@@ -43,6 +44,7 @@ std::string_view send_outcome(std::size_t slot) {
     case core::ErrorCode::kPlanLimitExceeded: return "forbidden";
     case core::ErrorCode::kIdempotencyKeyInUse: return "idempotency_key_in_use";
     case core::ErrorCode::kIdempotencyKeyReused: return "idempotency_key_reused";
+    case core::ErrorCode::kSendBlocked: return "blocked";
     case core::ErrorCode::kSmsNotConfigured: return "sms_not_configured";
     default: return "error";
   }
@@ -83,7 +85,7 @@ std::vector<std::pair<std::string_view, std::uint64_t>> outcomes(const RouteMetr
 }
 
 const std::vector<std::string_view> kSendOrder = {"sent",      "rate_limited",       "invalid", "unauthenticated",
-                                                  "forbidden", "sms_not_configured", "error"};
+                                                  "forbidden", "blocked",  "sms_not_configured", "error"};
 const std::vector<std::string_view> kVerifyOrder = {"verified",     "invalid_code", "expired",
                                                     "failed",       "already_verified", "not_found",
                                                     "rate_limited", "invalid",      "unauthenticated",
@@ -250,6 +252,8 @@ void Metrics::on_commit(const storage::CommitStats& stats) {
 
 void Metrics::on_sms_attempt(core::SmsAttemptOutcome outcome) { sms_attempts_[static_cast<std::size_t>(outcome)].add(); }
 
+void Metrics::on_send_blocked(core::BlockRule rule) { sends_blocked_[static_cast<std::size_t>(rule)].add(); }
+
 void Metrics::on_webhook_attempt(core::WebhookAttemptOutcome outcome) {
   webhook_attempts_[static_cast<std::size_t>(outcome)].add();
 }
@@ -332,6 +336,12 @@ std::string Metrics::render(const ScrapeState& state) const {
   for (std::size_t i = 0; i < kSmsOutcomes.size(); ++i) {
     out.sample("cobinar_sms_delivery_attempts_total", {{"outcome", std::string(kSmsOutcomes[i])}},
                static_cast<double>(sms_attempts_[i].value()));
+  }
+  out.family("cobinar_otp_blocked_total", "counter",
+             "Sends refused by an abuse rule of the application's policy (SPEC §17), by rule.");
+  for (core::BlockRule rule : core::kBlockRules) {
+    out.sample("cobinar_otp_blocked_total", {{"rule", std::string(core::block_rule_name(rule))}},
+               static_cast<double>(sends_blocked_[static_cast<std::size_t>(rule)].value()));
   }
   queue("cobinar_webhook", "webhook deliveries", state.webhook_queue);
   static constexpr std::array<std::string_view, 4> kWebhookOutcomes = {"delivered", "retry", "failed", "gone"};

@@ -22,6 +22,7 @@
 namespace core {
 enum class SmsAttemptOutcome;      // core/delivery.h
 enum class WebhookAttemptOutcome;  // core/webhooks.h
+enum class BlockRule;              // core/abuse.h
 }  // namespace core
 namespace storage {
 struct CommitStats;  // storage/database.h
@@ -135,6 +136,7 @@ class Metrics {
   void on_commit(const storage::CommitStats& stats);
   void on_sms_attempt(core::SmsAttemptOutcome outcome);
   void on_webhook_attempt(core::WebhookAttemptOutcome outcome);
+  void on_send_blocked(core::BlockRule rule);
 
   std::string render(const ScrapeState& state) const;
 
@@ -147,6 +149,7 @@ class Metrics {
   Histogram commit_seconds_;
   Counter failed_batches_;
   std::array<Counter, 3> sms_attempts_;
+  std::array<Counter, 4> sends_blocked_;  // by core::BlockRule
   std::array<Counter, 4> webhook_attempts_;
 };
 

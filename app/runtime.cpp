@@ -135,6 +135,10 @@ Runtime::Runtime(const Config& config, const core::Clock& clock, core::Random& r
   receipts.issuer = config_.tokens.issuer;
   receipts_ = std::make_unique<core::ReceiptSigner>(*database_, clock_, random_, key_, std::move(receipts));
   otp_->sign_receipts_with(receipts_.get());
+  abuse_ = std::make_unique<core::AbuseGuard>(
+      *database_, clock_, *applications_,
+      core::default_policy(static_cast<int>(config_.otp.ttl.count()), config_.otp.message_template));
+  otp_->guard_abuse_with(abuse_.get());
 }
 
 }  // namespace app

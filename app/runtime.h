@@ -48,6 +48,7 @@ class Runtime {
   core::OtpService& otp() { return *otp_; }
   core::IdempotencyService& idempotency() { return *idempotency_; }
   core::ReceiptSigner& receipts() { return *receipts_; }
+  core::AbuseGuard& abuse() { return *abuse_; }
   // Not started here: the server starts it; CLI commands never deliver.
   core::DeliveryWorker& delivery() { return *delivery_; }
   core::WebhookEngine& webhook_engine() { return *webhook_engine_; }
@@ -75,6 +76,7 @@ class Runtime {
   std::unique_ptr<core::WebhookService> webhooks_;
   std::unique_ptr<core::IdempotencyService> idempotency_;
   std::unique_ptr<core::ReceiptSigner> receipts_;
+  std::unique_ptr<core::AbuseGuard> abuse_;
   std::unique_ptr<core::OtpService> otp_;
   std::unique_ptr<core::AnalyticsService> analytics_;
 };

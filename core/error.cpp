@@ -22,6 +22,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kUnavailable: return "UNAVAILABLE";
     case ErrorCode::kIdempotencyKeyInUse: return "IDEMPOTENCY_KEY_IN_USE";
     case ErrorCode::kIdempotencyKeyReused: return "IDEMPOTENCY_KEY_REUSED";
+    case ErrorCode::kSendBlocked: return "SEND_BLOCKED";
     case ErrorCode::kSmsNotConfigured: return "SMS_NOT_CONFIGURED";
   }
   return "INTERNAL";

@@ -29,6 +29,7 @@ enum class ErrorCode {
   kUnavailable,
   kIdempotencyKeyInUse,   // SPEC §16
   kIdempotencyKeyReused,
+  kSendBlocked,  // SPEC §17
   kSmsNotConfigured,  // keep last: app/metrics.h sizes its per-code counters by it
 };
 

@@ -8,6 +8,7 @@
 #include "core/phone.h"
 #include "core/templates.h"
 #include "core/validation.h"
+#include "storage/abuse.h"
 #include "storage/analytics.h"
 #include "storage/applications.h"
 #include "storage/locks.h"
@@ -155,25 +156,39 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   const std::optional<std::string> phone = check.info.e164;
   const bool test_app = app.environment == "test";
   const bool to_inbox = test_app || is_virtual_phone(*phone) || options_.sms_driver == "inbox";
+  const std::string request_id = new_id(clock_, random_);
+
+  // The abuse rules come before any quota is spent (SPEC §17); test apps and +999 are exempt.
+  std::optional<AbuseTicket> ticket;
+  if (abuse_ != nullptr && !test_app && !is_virtual_phone(*phone)) {
+    auto screened = screen_send(app, policy, check.info, request_id);
+    if (!screened.ok()) return screened.error();
+    ticket = screened.value();
+  }
+  // An admitted send that does not happen after all is taken back from the abuse counts.
+  const auto refused = [&](Error error) {
+    if (ticket) abuse_->cancel(*ticket);
+    return error;
+  };
   if (!to_inbox && options_.sms_driver.empty()) {
-    return Error{ErrorCode::kSmsNotConfigured,
-                 "This server has no SMS delivery for real numbers: start it with --sms-driver http or exec "
-                 "(or --sms-driver inbox to keep codes in the inbox on purpose).",
-                 nullptr};
+    return refused(Error{ErrorCode::kSmsNotConfigured,
+                         "This server has no SMS delivery for real numbers: start it with --sms-driver http or exec "
+                         "(or --sms-driver inbox to keep codes in the inbox on purpose).",
+                         nullptr});
   }
 
   // A request refused by one limit must not use up the other.
-  if (auto wait = send_by_app_->acquire(app.id)) return rate_limited(*wait, "codes sent by this application");
+  if (auto wait = send_by_app_->acquire(app.id)) return refused(rate_limited(*wait, "codes sent by this application"));
   if (auto wait = send_by_phone_->acquire(app.id + "|" + *phone)) {
     send_by_app_->release(app.id);
-    return rate_limited(*wait, "codes sent to this phone");
+    return refused(rate_limited(*wait, "codes sent to this phone"));
   }
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
   const std::string code = generate_code(policy.code_length, policy.code_alphabet, random_);
   const std::string locale_used = choose_locale(policy, locale);
-  storage::OtpRow row{new_id(clock_, random_), app.id,  app.developer_id, *phone, "pending", std::nullopt,
+  storage::OtpRow row{request_id, app.id,  app.developer_id, *phone, "pending", std::nullopt,
                       std::nullopt,            0,       to_inbox ? "sent" : "queued",      now,
                       format_timestamp(now_time + std::chrono::seconds(policy.ttl_seconds)), std::nullopt, now};
   row.region = check.info.region;
@@ -214,10 +229,76 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
     emit(c, clock_, random_, "otp.created", app.developer_id, app.id, row.id, *phone, "pending",
          {{"expiresAt", row.expires_at}});
   });
-  if (locked_until) return rate_limited(seconds_until(*locked_until, now_time), "wrong codes for this phone");
+  if (locked_until) return refused(rate_limited(seconds_until(*locked_until, now_time), "wrong codes for this phone"));
   if (!to_inbox && job_queued_) job_queued_();
   if (events_written_) events_written_();
   return SendResult{as_read(row, now), test_app ? std::optional(code) : std::nullopt};
+}
+
+Result<std::optional<AbuseTicket>> OtpService::screen_send(const Application& app, const OtpPolicy& policy,
+                                                          const PhoneInfo& phone, const std::string& request_id) {
+  const AbusePolicy& rules = policy.abuse;
+  const TimePoint now = clock_.now();
+  const bool safe = safe_listed(rules, *phone.e164);
+  if (!safe) {
+    if (auto rule = fixed_rule_refusal(rules, phone.region, phone.number_type)) {
+      return refuse_send(app, phone, *rule, Admission{}, now);
+    }
+  }
+  // Nothing to count: no breaker and no budget.
+  if (!rules.breaker.enabled && !rules.daily_send_limit) return std::optional<AbuseTicket>();
+  AbuseVerdict verdict = abuse_->admit(app, rules, *phone.e164, request_id, now, !safe);
+  if (verdict.admission.refused) return refuse_send(app, phone, *verdict.admission.refused, verdict.admission, now);
+  return std::optional<AbuseTicket>(verdict.ticket);
+}
+
+Error OtpService::refuse_send(const Application& app, const PhoneInfo& phone, BlockRule rule, const Admission& admission,
+                              TimePoint now) {
+  const std::string rule_name(block_rule_name(rule));
+  const nlohmann::json region = phone.region ? nlohmann::json(*phone.region) : nlohmann::json(nullptr);
+  const nlohmann::json prefix = admission.block ? nlohmann::json(admission.block->prefix) : nlohmann::json(nullptr);
+  db_.write([&](storage::Connection& c) {
+    if (admission.tripped) {
+      const PrefixBlock& block = *admission.block;
+      storage::abuse::put_block(c, {app.id, block.prefix, block.sends, block.verified, format_timestamp(block.blocked_at),
+                                    format_timestamp(block.reopens_at)});
+    }
+    emit(c, clock_, random_, "otp.blocked", app.developer_id, app.id, std::nullopt, *phone.e164, std::nullopt,
+         {{"rule", rule_name}, {"region", region}, {"prefix", prefix}});
+  });
+  if (events_written_) events_written_();
+  if (on_blocked_) on_blocked_(rule);
+  switch (rule) {
+    case BlockRule::kCountry:
+      return Error{ErrorCode::kSendBlocked,
+                   "This application's policy does not send codes to numbers of " +
+                       (phone.region ? *phone.region : std::string("no known country")) + ".",
+                   {{"rule", rule_name}, {"region", region}}};
+    case BlockRule::kNumberType:
+      return Error{ErrorCode::kSendBlocked,
+                   "This application's policy does not send codes to " + phone.number_type + " numbers.",
+                   {{"rule", rule_name}, {"numberType", phone.number_type}}};
+    case BlockRule::kConversionBreaker: {
+      const PrefixBlock& block = *admission.block;
+      return Error{ErrorCode::kSendBlocked,
+                   "Numbers under " + block.prefix + " requested many codes that were rarely verified; sends to them " +
+                       "are blocked until " + format_timestamp(block.reopens_at) + ".",
+                   {{"rule", rule_name},
+                    {"prefix", block.prefix},
+                    {"sends", block.sends},
+                    {"verified", block.verified},
+                    {"reopensAt", format_timestamp(block.reopens_at)}}};
+    }
+    case BlockRule::kDailyBudget: {
+      const auto wait = std::max(std::chrono::ceil<std::chrono::seconds>(next_utc_midnight(now) - now),
+                                 std::chrono::seconds(1));
+      return Error{ErrorCode::kRateLimited,
+                   "This application sent its daily budget of " + std::to_string(admission.daily_limit) +
+                       " codes; it refills at midnight UTC.",
+                   {{"rule", rule_name}, {"limit", admission.daily_limit}, {"retryAfter", wait.count()}}};
+    }
+  }
+  return Error::internal();
 }
 
 Result<Verification> OtpService::verify(const Application& app, const nlohmann::json& body) {
@@ -300,6 +381,9 @@ Result<Verification> OtpService::verify(const Application& app, const nlohmann::
       // A verified phone needs no failure row; most never had one, and writing zeros for each
       // grew the table and the commit by a row per verification.
       if (failures) storage::phone_failures::clear(c, app.id, row.phone);
+      if (abuse_ != nullptr && app.environment != "test" && !is_virtual_phone(row.phone)) {
+        abuse_->verified(c, app, (app.policy ? *app.policy : default_policy_).abuse, row.phone, row.id);
+      }
       const auto previous_here = storage::analytics::touch_phone(c, app.id, row.phone, now);
       storage::analytics::move_active_phone(c, storage::ActiveScope::kApplication, app.id, previous_here, now);
       emit(c, clock_, random_, "otp.verified", row.developer_id, app.id, row.id, row.phone, "verified",

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/abuse_guard.h"
 #include "core/accounts.h"
 #include "core/applications.h"
 #include "core/pagination.h"
@@ -90,6 +91,12 @@ class OtpService {
   Result<Verification> verify(const Application& app, const nlohmann::json& body);
   // Receipts for verifications; without one a verification carries none. Call before serving.
   void sign_receipts_with(ReceiptSigner* signer) { receipts_ = signer; }
+  // The abuse controls (SPEC §17); without a guard no send is screened. `on_blocked` is told
+  // the rule of every refusal (for metrics). Call before serving.
+  void guard_abuse_with(AbuseGuard* guard, std::function<void(BlockRule)> on_blocked = nullptr) {
+    abuse_ = guard;
+    on_blocked_ = std::move(on_blocked);
+  }
 
   Result<Page<OtpRequest>> list(const Developer& owner, const std::optional<std::string>& app_id,
                                 const std::optional<std::string>& status, const PageRequest& page);
@@ -117,6 +124,12 @@ class OtpService {
  private:
   std::string code_hash(const std::string& request_id, std::string_view code) const;
   Status check_app_filter(const Developer& owner, const std::optional<std::string>& app_id);
+  // SPEC §17 for a non-exempt send: the ticket of an admitted send, or the refusal (its event
+  // written, the block stored).
+  Result<std::optional<AbuseTicket>> screen_send(const Application& app, const OtpPolicy& policy,
+                                                 const PhoneInfo& phone, const std::string& request_id);
+  Error refuse_send(const Application& app, const PhoneInfo& phone, BlockRule rule, const Admission& admission,
+                    TimePoint now);
 
   storage::Store& db_;
   const Clock& clock_;
@@ -126,6 +139,8 @@ class OtpService {
   std::function<void()> job_queued_;
   std::function<void()> events_written_;
   ReceiptSigner* receipts_ = nullptr;
+  AbuseGuard* abuse_ = nullptr;
+  std::function<void(BlockRule)> on_blocked_;
   ServerKey::Bytes code_key_;
   ServerKey::Bytes message_key_;
   std::unique_ptr<RateLimit> send_by_app_;

@@ -215,6 +215,7 @@ Result<OtpPolicy> read_policy(const nlohmann::json& body, const OtpPolicy& defau
   if (ttl) policy.ttl_seconds = *ttl;
   if (attempts) policy.max_attempts = *attempts;
   read_strings(body, policy, fields);
+  read_abuse_policy(body, policy.abuse, fields);
   const bool templates_read = read_templates(body, policy, fields);
   const bool shape_readable = !fields.has_problem("codeLength") && !fields.has_problem("codeAlphabet") &&
                               !fields.has_problem("maxAttempts");
@@ -230,7 +231,7 @@ Result<OtpPolicy> read_policy(const nlohmann::json& body, const OtpPolicy& defau
 }
 
 nlohmann::json policy_fields_json(const OtpPolicy& policy) {
-  return {{"codeLength", policy.code_length},
+  nlohmann::json fields = {{"codeLength", policy.code_length},
           {"codeAlphabet", code_alphabet_name(policy.code_alphabet)},
           {"ttlSeconds", policy.ttl_seconds},
           {"maxAttempts", policy.max_attempts},
@@ -238,6 +239,8 @@ nlohmann::json policy_fields_json(const OtpPolicy& policy) {
           {"templates", policy.templates},
           {"defaultRegion", policy.default_region ? nlohmann::json(*policy.default_region) : nlohmann::json(nullptr)},
           {"numberValidation", number_validation_name(policy.number_validation)}};
+  add_abuse_fields(fields, policy.abuse);
+  return fields;
 }
 
 OtpPolicy stored_policy(std::string_view json_text, const OtpPolicy& defaults) {

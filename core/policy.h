@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/abuse.h"
 #include "core/error.h"
 #include "core/phone.h"
 #include "core/random.h"
@@ -32,6 +33,7 @@ struct OtpPolicy {
   std::map<std::string, std::string> templates;  // BCP 47 tag as written → text
   std::optional<std::string> default_region;     // alpha-2, for numbers sent without '+'
   NumberValidation number_validation = NumberValidation::kValid;
+  AbusePolicy abuse;  // SPEC §17
 };
 
 constexpr char kDefaultTemplate[] = "{code} is your {app} verification code. It expires in {minutes} minutes.";

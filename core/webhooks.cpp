@@ -89,7 +89,7 @@ std::string delivery_body(const std::string& id, const std::string& event, const
 
 const std::vector<std::string>& webhook_event_names() {
   static const std::vector<std::string> names = {"otp.created",      "otp.verified",     "otp.failed",
-                                                 "otp.expired",      "identity.created", "identity.updated",
+                                                 "otp.expired",      "otp.blocked",      "identity.created", "identity.updated",
                                                  "application.created", "application.deleted"};
   return names;
 }
@@ -409,7 +409,7 @@ std::optional<std::string> read_events(FieldReader& fields, const nlohmann::json
   for (const auto& e : events) {
     const auto& names = webhook_event_names();
     if (!e.is_string() || std::find(names.begin(), names.end(), e.get<std::string>()) == names.end()) {
-      fields.reject("events", "contains an unknown event; known: otp.created, otp.verified, otp.failed, otp.expired, "
+      fields.reject("events", "contains an unknown event; known: otp.created, otp.verified, otp.failed, otp.expired, otp.blocked, "
                               "identity.created, identity.updated, application.created, application.deleted");
       return std::nullopt;
     }

@@ -18,7 +18,8 @@ constexpr const char* kTables[] = {
     "server_meta",   "developers",      "refresh_tokens",     "projects",       "applications",
     "app_credentials", "otp_requests",  "phone_failures",     "sms_jobs",       "inbox_messages",
     "identities",    "events",          "webhooks",           "webhook_deliveries", "outbox_cursors",
-    "daily_stats",   "app_phone_activity", "active_phone_days", "idempotency_keys", "receipt_keys"};
+    "daily_stats",   "app_phone_activity", "active_phone_days", "idempotency_keys", "receipt_keys",
+    "prefix_blocks"};
 
 // Tables whose integer key PostgreSQL generates: its sequence must start past the copied rows.
 constexpr std::pair<const char*, const char*> kIdentities[] = {

@@ -107,4 +107,38 @@ Handler applications_policy_put(core::AccountService& accounts, core::Applicatio
   };
 }
 
+Handler applications_policy_simulate(core::AccountService& accounts, core::AbuseGuard& abuse) {
+  return [&](const HttpRequest& request) -> core::Result<Reply> {
+    auto owner = console_developer(request, accounts);
+    if (!owner.ok()) return owner.error();
+    auto body = json_object_body(request);
+    if (!body.ok()) return body.error();
+    auto result = abuse.simulate(owner.value(), request.path_params.at(0), body.value());
+    if (!result.ok()) return result.error();
+    return Reply::data(simulation_json(result.value()));
+  };
+}
+
+Handler applications_blocks_list(core::AccountService& accounts, core::AbuseGuard& abuse) {
+  return [&](const HttpRequest& request) -> core::Result<Reply> {
+    auto owner = console_developer(request, accounts);
+    if (!owner.ok()) return owner.error();
+    auto blocks = abuse.blocks(owner.value(), request.path_params.at(0));
+    if (!blocks.ok()) return blocks.error();
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& block : blocks.value()) list.push_back(block_json(block));
+    return Reply::data(std::move(list));
+  };
+}
+
+Handler applications_blocks_lift(core::AccountService& accounts, core::AbuseGuard& abuse) {
+  return [&](const HttpRequest& request) -> core::Result<Reply> {
+    auto owner = console_developer(request, accounts);
+    if (!owner.ok()) return owner.error();
+    auto lifted = abuse.lift(owner.value(), request.path_params.at(0), request.path_params.at(1));
+    if (!lifted.ok()) return lifted.error();
+    return Reply::data({{"deleted", true}});
+  };
+}
+
 }  // namespace app::http

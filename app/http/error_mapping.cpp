@@ -28,6 +28,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kIdempotencyKeyInUse: return 409;
     case ErrorCode::kIdempotencyKeyReused: return 422;
+    case ErrorCode::kSendBlocked: return 403;
     case ErrorCode::kSmsNotConfigured: return 503;
   }
   return 500;

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "app/http/reply.h"
+#include "core/abuse_guard.h"
 #include "core/accounts.h"
 #include "core/analytics.h"
 #include "core/applications.h"
@@ -53,6 +54,10 @@ Handler applications_webhook_secret(core::AccountService& accounts, core::Applic
 // GET, PUT /v1/applications/{id}/policy
 Handler applications_policy_get(core::AccountService& accounts, core::ApplicationService& applications);
 Handler applications_policy_put(core::AccountService& accounts, core::ApplicationService& applications);
+// POST /v1/applications/{id}/policy/simulate, GET …/blocks, DELETE …/blocks/{prefix} (SPEC §17)
+Handler applications_policy_simulate(core::AccountService& accounts, core::AbuseGuard& abuse);
+Handler applications_blocks_list(core::AccountService& accounts, core::AbuseGuard& abuse);
+Handler applications_blocks_lift(core::AccountService& accounts, core::AbuseGuard& abuse);
 
 // /v1/otp/send, /v1/otp/verify (app auth); /v1/otp[/{id}], /v1/inbox, /v1/users[/{phone}] (console)
 Handler otp_send(core::ApplicationService& applications, core::OtpService& otp);

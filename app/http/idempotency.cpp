@@ -16,6 +16,7 @@ bool kept_for_replay(core::ErrorCode code) {
     case ErrorCode::kRateLimited:
     case ErrorCode::kIdempotencyKeyInUse:
     case ErrorCode::kIdempotencyKeyReused:
+    case ErrorCode::kSendBlocked:  // a block may be lifted: the retry is judged again
     case ErrorCode::kInternal:
     case ErrorCode::kUnavailable:
     case ErrorCode::kSmsNotConfigured:

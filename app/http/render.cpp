@@ -178,4 +178,27 @@ nlohmann::json delivery_json(const core::WebhookDelivery& delivery) {
           {"nextAttemptAt", optional_json(delivery.next_attempt_at)}};
 }
 
+nlohmann::json block_json(const core::PrefixBlock& block) {
+  return {{"prefix", block.prefix},
+          {"sends", block.sends},
+          {"verified", block.verified},
+          {"blockedAt", core::format_timestamp(block.blocked_at)},
+          {"reopensAt", core::format_timestamp(block.reopens_at)}};
+}
+
+nlohmann::json simulation_json(const core::SimulationResult& result) {
+  nlohmann::json blocked = nlohmann::json::object();
+  for (core::BlockRule rule : core::kBlockRules) {
+    blocked[std::string(core::block_rule_name(rule))] = result.blocked[static_cast<int>(rule)];
+  }
+  nlohmann::json prefixes = nlohmann::json::array();
+  for (const auto& [prefix, at] : result.prefixes_blocked) {
+    prefixes.push_back({{"prefix", prefix}, {"blockedAt", core::format_timestamp(at)}});
+  }
+  return {{"sends", result.sends},
+          {"blocked", std::move(blocked)},
+          {"verifiedBlocked", result.verified_blocked},
+          {"prefixesBlocked", std::move(prefixes)}};
+}
+
 }  // namespace app::http

@@ -25,6 +25,9 @@ nlohmann::json receipt_key_json(const core::ReceiptKeyInfo& key);
 nlohmann::json inbox_json(const core::InboxMessage& message);
 nlohmann::json identity_json(const core::Identity& identity);
 nlohmann::json policy_json(const core::PolicyView& view);
+// SPEC §17: an open block of the breaker, and the what-if replay's figures.
+nlohmann::json block_json(const core::PrefixBlock& block);
+nlohmann::json simulation_json(const core::SimulationResult& result);
 nlohmann::json phone_lookup_json(const core::PhoneInfo& info);
 nlohmann::json webhook_json(const core::Webhook& webhook);
 nlohmann::json log_json(const core::LogEntry& entry);

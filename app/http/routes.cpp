@@ -51,6 +51,10 @@ std::vector<Route> make_routes(const Services& services) {
        applications_webhook_secret(services.accounts, services.applications)},
       {"GET", "/v1/applications/{id}/policy", applications_policy_get(services.accounts, services.applications)},
       {"PUT", "/v1/applications/{id}/policy", applications_policy_put(services.accounts, services.applications)},
+      {"POST", "/v1/applications/{id}/policy/simulate",
+       by_developer(applications_policy_simulate(services.accounts, services.abuse))},
+      {"GET", "/v1/applications/{id}/blocks", applications_blocks_list(services.accounts, services.abuse)},
+      {"DELETE", "/v1/applications/{id}/blocks/{prefix}", applications_blocks_lift(services.accounts, services.abuse)},
 
       {"POST", "/v1/otp/send", by_application(otp_send(services.applications, services.otp))},
       {"POST", "/v1/otp/verify", by_application(otp_verify(services.applications, services.otp))},

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "app/http/router.h"
+#include "core/abuse_guard.h"
 #include "core/accounts.h"
 #include "core/analytics.h"
 #include "core/applications.h"
@@ -26,6 +27,7 @@ struct Services {
   core::AnalyticsService& analytics;
   core::IdempotencyService& idempotency;
   core::ReceiptSigner& receipts;
+  core::AbuseGuard& abuse;
 };
 
 std::vector<Route> make_routes(const Services& services);

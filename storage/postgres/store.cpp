@@ -71,6 +71,7 @@ const std::vector<PgMigration>& postgres_migrations() {
   static const std::vector<PgMigration> list = {
       {10, "phone_numbers_and_policy", embedded::kPostgresMigration0010},
       {11, "idempotency_and_receipts", embedded::kPostgresMigration0011},
+      {12, "abuse_controls", embedded::kPostgresMigration0012},
   };
   return list;
 }

@@ -22,6 +22,7 @@ const std::vector<Migration>& migrations() {
       {9, "history_without_created_indexes", embedded::kMigration0009},
       {10, "phone_numbers_and_policy", embedded::kMigration0010},
       {11, "idempotency_and_receipts", embedded::kMigration0011},
+      {12, "abuse_controls", embedded::kMigration0012},
   };
   return list;
 }

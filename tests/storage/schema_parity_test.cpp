@@ -42,8 +42,10 @@ TEST_CASE("SQLite and PostgreSQL reach the same tables and columns at the same s
   const Columns in_postgres = read_columns(
       *postgres, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()");
   // Engine-specific by design: PostgreSQL counts the shared rate limits in a table (SQLite keeps
-  // them in memory) and records the key's fingerprint and migration names.
-  const std::set<std::string> only_postgres_tables = {"rate_limit_events", "server_meta", "schema_migrations"};
+  // them in memory) and records the key's fingerprint and migration names; the same for the abuse
+  // breaker's sends and the daily budget's counts (SPEC §17).
+  const std::set<std::string> only_postgres_tables = {"rate_limit_events", "server_meta", "schema_migrations",
+                                                      "breaker_sends", "daily_sends"};
   // PostgreSQL shards the per-day counters by connection (SQLite's one writer needs no shards).
   const std::set<std::string> only_postgres_columns = {"active_phone_days.shard", "daily_stats.shard"};
   for (const auto& column : in_sqlite) {
