@@ -547,11 +547,14 @@ int OtpService::purge_history(std::chrono::days retention) {
   int total = 0;
   // Small batches, each its own transaction, so requests are never held up for long.
   while (true) {
-    // Every rate-limit window is far shorter than a day; those rows are not history and are
-    // not counted.
+    // Every rate-limit and breaker window is a day at most; those rows are not history and are
+    // not counted. Blocks are kept two days after they reopen (where their next judgement starts).
+    const TimePoint day_ago = clock_.now() - std::chrono::hours(24);
     const auto [history, limits] = db_.write([&](storage::Connection& c) {
       return std::pair{storage::retention::purge(c, cutoff, 500) + storage::retention::purge_stale_state(c, now, cutoff, 500),
-                       storage::rate_limits::purge(c, format_timestamp(clock_.now() - std::chrono::hours(24)), 500)};
+                       storage::rate_limits::purge(c, format_timestamp(day_ago), 500) +
+                           storage::abuse::purge(c, format_timestamp(day_ago), now.substr(0, 10),
+                                                 format_timestamp(clock_.now() - std::chrono::hours(48)), 500)};
     });
     total += history;
     if (history == 0 && limits == 0) break;

@@ -472,3 +472,37 @@ TEST_CASE("a burst of events is delivered once each, in batches, over kept-alive
     return std::all_of(d.begin(), d.end(), [](const json& row) { return row["status"] == "succeeded"; });
   }));
 }
+
+TEST_CASE("otp.blocked is delivered, signed, with the rule's payload (SPEC §17)") {
+  Receiver receiver;
+  auto options = loopback_webhooks();
+  options.configure = [configure = options.configure](app::Config& config) {
+    configure(config);
+    config.otp.sms_driver = "inbox";  // a live app (test apps are exempt from abuse rules)
+  };
+  testing::TestServer server(options);
+  testing::Sandbox sandbox(server, "ann@example.com");
+  const auto app = sandbox.create_app("live", "Shop");
+  register_hook(sandbox, app, receiver.url(), {"otp.blocked"});
+  REQUIRE(sandbox.console("PUT", "/v1/applications/" + app.id + "/policy",
+                          {{"conversionBreaker", {{"minSends", 1}, {"minConversion", 1}}}})
+              .status == 200);
+  CHECK(sandbox.send(app, "+449098765432").status == 403);  // premium rate: number_type
+  CHECK(sandbox.send(app, "+447400123456").status == 201);
+  CHECK(sandbox.send(app, "+447400123457").status == 403);  // 0 of 1 verified: conversion_breaker
+  REQUIRE(receiver.wait_for(2));
+  std::this_thread::sleep_for(300ms);
+  const auto received = receiver.received();
+  REQUIRE(received.size() == 2);
+  std::map<std::string, json> by_rule;
+  for (const auto& request : received) {
+    CHECK(signed_with(request, app.webhook_secret));
+    CHECK(request.get_header_value("x-cobinar-event") == "otp.blocked");
+    const json body = json::parse(request.body);
+    by_rule[body["payload"]["rule"]] = body["payload"];
+  }
+  CHECK(by_rule["number_type"] == json{{"appId", app.id}, {"phone", "+44 909 876 5432"}, {"rule", "number_type"},
+                                       {"region", "GB"}, {"prefix", nullptr}});
+  CHECK(by_rule["conversion_breaker"] == json{{"appId", app.id}, {"phone", "+44 7400 123457"},
+                                              {"rule", "conversion_breaker"}, {"region", "GB"}, {"prefix", "+447400"}});
+}

@@ -1217,3 +1217,80 @@ TEST_CASE("postgres: a key rotated through one node is followed by the other wit
   CHECK(a.stop() == 0);
   CHECK(b.stop() == 0);
 }
+
+namespace {
+
+Answer put(int port, const std::string& path, const httplib::Headers& headers, const Json& body) {
+  auto client = client_for(port);
+  return to_answer(client.Put(path, headers, body.dump(), "application/json"));
+}
+
+Answer del(int port, const std::string& path, const httplib::Headers& headers) {
+  auto client = client_for(port);
+  return to_answer(client.Delete(path, headers));
+}
+
+}  // namespace
+
+TEST_CASE("postgres: the abuse breaker and the daily budget are counted by both nodes together (SPEC §17)") {
+  if (!postgres_configured()) return;
+  Cluster cluster({"--sms-driver", "inbox", "--send-rate-limit", "100000", "--phone-send-limit", "1000",
+                   "--verify-rate-limit", "100000"});
+  Node& a = cluster.start("A");
+  Node& b = cluster.start("B");
+  const Tenant tenant = create_tenant(cluster, a.port());
+  INFO(cluster.logs());
+
+  // The breaker: 80 parallel sends to one prefix, alternating nodes, none verified. Exactly
+  // minSends are accepted whichever node took them; the rest are refused with the same block.
+  const App app = create_app(a.port(), tenant, "Pumped", "live");
+  const std::string base = "/v1/applications/" + app.id();
+  REQUIRE(put(b.port(), base + "/policy", tenant.console,
+              {{"conversionBreaker", {{"minSends", 10}, {"prefixLength", 6}, {"blockSeconds", 3600}}}})
+              .status == 200);
+  std::vector<Answer> answers;
+  const Tally pumped = in_parallel(
+      8, 10,
+      [&](int t, int r) {
+        const int port = (t + r) % 2 == 0 ? a.port() : b.port();
+        return post(port, "/v1/otp/send", app.credentials(), {{"phone", "+447400" + std::to_string(100000 + t * 100 + r)}});
+      },
+      &answers);
+  MESSAGE("one prefix: " << describe(pumped));
+  CHECK(pumped.at("201") == 10);
+  CHECK(pumped.at("403 SEND_BLOCKED") == 70);
+  CHECK(pumped.size() == 2);
+  std::set<std::string> reopening;
+  for (const auto& answer : answers) {
+    if (answer.status != 403) continue;
+    CHECK(answer.body["error"]["details"]["prefix"] == "+447400");
+    CHECK(answer.body["error"]["details"]["sends"] == 10);
+    reopening.insert(answer.body["error"]["details"]["reopensAt"].get<std::string>());
+  }
+  CHECK(reopening.size() == 1);  // one block, opened once
+  // Both nodes list it; one lifts it; the other accepts the prefix again, judged afresh.
+  const auto listed = get(a.port(), base + "/blocks", tenant.console);
+  REQUIRE(listed.data().size() == 1);
+  CHECK(listed.data()[0]["prefix"] == "+447400");
+  CHECK(del(a.port(), base + "/blocks/%2B447400", tenant.console).status == 200);
+  CHECK(get(b.port(), base + "/blocks", tenant.console).data().empty());
+  CHECK(post(b.port(), "/v1/otp/send", app.credentials(), {{"phone", "+447400999001"}}).status == 201);
+  CHECK(list_all(b.port(), "/v1/otp?appId=" + app.id(), tenant.console).size() == 11);
+
+  // The daily budget: 40 parallel sends to distinct numbers across both nodes, budget 15.
+  const App budgeted = create_app(b.port(), tenant, "Budgeted", "live");
+  REQUIRE(put(a.port(), "/v1/applications/" + budgeted.id() + "/policy", tenant.console,
+              {{"dailySendLimit", 15}, {"conversionBreaker", {{"enabled", false}}}})
+              .status == 200);
+  const Tally budget = in_parallel(8, 5, [&](int t, int r) {
+    const int port = (t + r) % 2 == 0 ? a.port() : b.port();
+    return post(port, "/v1/otp/send", budgeted.credentials(), {{"phone", "+4474" + std::to_string(10000000 + t * 1000 + r)}});
+  });
+  MESSAGE("daily budget: " << describe(budget));
+  CHECK(budget.at("201") == 15);
+  CHECK(budget.at("429 RATE_LIMITED") == 25);
+  CHECK(list_all(a.port(), "/v1/otp?appId=" + budgeted.id(), tenant.console).size() == 15);
+
+  CHECK(a.stop() == 0);
+  CHECK(b.stop() == 0);
+}
