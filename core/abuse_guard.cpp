@@ -129,28 +129,29 @@ class SharedLedger : public AbuseGuard::Ledger {
     const auto& breaker = policy.breaker;
     const std::string now_text = format_timestamp(now);
     return store_.write([&](storage::Connection& c) {
-      c.exec("SET LOCAL synchronous_commit = off");
       Admission admission;
       if (breaker.enabled) {
-        storage::locks::exclusive(c, "breaker:" + app.id + "|" + prefix);
-        const auto stored = storage::abuse::find_block(c, app.id, prefix);
-        if (judge && stored && stored->reopens_at > now_text) {
+        storage::abuse::lock_without_flush(c, "breaker:" + app.id + "|" + prefix);
+      } else {
+        c.exec("SET LOCAL synchronous_commit = off");
+      }
+      if (breaker.enabled && judge) {
+        const std::string window_start =
+            format_timestamp(now - std::chrono::seconds(breaker.window_seconds) + std::chrono::milliseconds(1));
+        const auto judged = storage::abuse::judge(c, app.id, prefix, window_start);
+        if (judged.block && judged.block->reopens_at > now_text) {
           admission.refused = BlockRule::kConversionBreaker;
-          admission.block = block_of(*stored);
+          admission.block = block_of(*judged.block);
           return admission;
         }
-        if (judge) {
-          std::string from = format_timestamp(now - std::chrono::seconds(breaker.window_seconds) + std::chrono::milliseconds(1));
-          if (stored && stored->reopens_at > from) from = stored->reopens_at;
-          const auto [sends, verified] = storage::abuse::window_counts(c, app.id, prefix, from);
-          if (breaker_trips(breaker, sends, verified)) {
-            admission.refused = BlockRule::kConversionBreaker;
-            admission.block = PrefixBlock{prefix, sends, verified, now, now + std::chrono::seconds(breaker.block_seconds)};
-            admission.tripped = true;
-            c.exec("SET LOCAL synchronous_commit = on");
-            storage::abuse::put_block(c, row_of(app.id, *admission.block));
-            return admission;
-          }
+        if (breaker_trips(breaker, judged.sends, judged.verified)) {
+          admission.refused = BlockRule::kConversionBreaker;
+          admission.block = PrefixBlock{prefix, judged.sends, judged.verified, now,
+                                        now + std::chrono::seconds(breaker.block_seconds)};
+          admission.tripped = true;
+          c.exec("SET LOCAL synchronous_commit = on");  // an answered state: flushed before the 403
+          storage::abuse::put_block(c, row_of(app.id, *admission.block));
+          return admission;
         }
       }
       if (policy.daily_send_limit) {

@@ -13,14 +13,6 @@ constexpr char kBlockColumns[] = "SELECT app_id, prefix, sends, verified, blocke
 
 }  // namespace
 
-std::optional<BlockRow> find_block(Connection& c, const std::string& app_id, const std::string& prefix) {
-  Prepared read(c, std::string(kBlockColumns) + "WHERE app_id = ? AND prefix = ?");
-  read->bind(1, app_id);
-  read->bind(2, prefix);
-  if (!read->executeStep()) return std::nullopt;
-  return read_block(*read);
-}
-
 void put_block(Connection& c, const BlockRow& row) {
   Prepared put(c,
                "INSERT INTO prefix_blocks(app_id, prefix, sends, verified, blocked_at, reopens_at) "
@@ -71,16 +63,28 @@ bool lift(Connection& c, const std::string& app_id, const std::string& prefix, c
   return true;
 }
 
-std::pair<long long, long long> window_counts(Connection& c, const std::string& app_id, const std::string& prefix,
-                                              const std::string& from) {
-  Prepared count(c,
-                 "SELECT count(*), count(*) FILTER (WHERE verified) FROM breaker_sends "
-                 "WHERE app_id = ? AND prefix = ? AND sent_at >= ?");
-  count->bind(1, app_id);
-  count->bind(2, prefix);
-  count->bind(3, from);
-  count->executeStep();
-  return {count->getColumn(0).getInt64(), count->getColumn(1).getInt64()};
+void lock_without_flush(Connection& c, const std::string& name) {
+  Prepared lock(c, "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtextextended(?, 0))");
+  lock->bind(1, name);
+  lock->executeStep();
+}
+
+Judgement judge(Connection& c, const std::string& app_id, const std::string& prefix, const std::string& from) {
+  Prepared read(c,
+                "SELECT b.app_id, b.prefix, b.sends, b.verified, b.blocked_at, b.reopens_at, w.sends, w.verified "
+                "FROM (SELECT 1) AS one LEFT JOIN prefix_blocks b ON b.app_id = ?1 AND b.prefix = ?2 "
+                "CROSS JOIN LATERAL (SELECT count(*) AS sends, count(*) FILTER (WHERE s.verified) AS verified "
+                "FROM breaker_sends s WHERE s.app_id = ?1 AND s.prefix = ?2 "
+                "AND s.sent_at >= GREATEST(?3, COALESCE(b.reopens_at, ''))) AS w");
+  read->bind(1, app_id);
+  read->bind(2, prefix);
+  read->bind(3, from);
+  read->executeStep();
+  Judgement judgement;
+  if (!read->getColumn(0).isNull()) judgement.block = read_block(*read);
+  judgement.sends = read->getColumn(6).getInt64();
+  judgement.verified = read->getColumn(7).getInt64();
+  return judgement;
 }
 
 void record_send(Connection& c, const std::string& request_id, const std::string& app_id, const std::string& prefix,

@@ -22,7 +22,6 @@ struct BlockRow {
   std::string reopens_at;
 };
 
-std::optional<BlockRow> find_block(Connection& c, const std::string& app_id, const std::string& prefix);
 // Inserts or replaces the block of (app, prefix).
 void put_block(Connection& c, const BlockRow& row);
 // Blocks of an application still open at `now`, newest first.
@@ -34,9 +33,17 @@ std::vector<BlockRow> blocks_since(Connection& c, const std::string& since);
 bool lift(Connection& c, const std::string& app_id, const std::string& prefix, const std::string& now);
 
 // --- PostgreSQL's shared ledger -----------------------------------------------------------------
-// Accepted sends to (app, prefix) after `from`, and how many of them are verified.
-std::pair<long long, long long> window_counts(Connection& c, const std::string& app_id, const std::string& prefix,
-                                              const std::string& from);
+// One round trip: this transaction stops waiting for its flush (soft state) and takes the
+// advisory lock `name` (as locks::exclusive).
+void lock_without_flush(Connection& c, const std::string& name);
+// The prefix's block row, if any, and its accepted sends (and how many are verified) at or
+// after `from` or the block's reopens_at, whichever is later. One statement.
+struct Judgement {
+  std::optional<BlockRow> block;
+  long long sends = 0;
+  long long verified = 0;
+};
+Judgement judge(Connection& c, const std::string& app_id, const std::string& prefix, const std::string& from);
 void record_send(Connection& c, const std::string& request_id, const std::string& app_id, const std::string& prefix,
                  const std::string& sent_at);
 // Takes back a recorded send; nothing if there is none.
