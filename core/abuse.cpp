@@ -301,8 +301,11 @@ Admission BreakerBook::admit(const std::string& app_id, const std::string& prefi
       return admission;
     }
   }
-  Day& day = days_[app_id];
-  if (day.day != utc_day(now)) day = Day{utc_day(now), 0};
+  const auto [found, first_seen] = days_.try_emplace(app_id);
+  Day& day = found->second;
+  // A day that began while the book was counting is complete; the first day of an application
+  // the book never saw is not (its earlier sends happened before this process).
+  if (day.day != utc_day(now)) day = Day{utc_day(now), 0, days_known_ || !first_seen};
   if (judge && policy.daily_send_limit && day.sends >= *policy.daily_send_limit) {
     admission.refused = BlockRule::kDailyBudget;
     admission.daily_limit = *policy.daily_send_limit;
@@ -358,6 +361,16 @@ void BreakerBook::restore_block(const std::string& app_id, const PrefixBlock& bl
   if (state.block && state.block->blocked_at >= block.blocked_at) return;
   state.block = block;
   forget_before(state, block.blocked_at);
+}
+
+bool BreakerBook::daily_known(const std::string& app_id, TimePoint now) const {
+  const auto found = days_.find(app_id);
+  if (found == days_.end()) return days_known_;
+  return found->second.day != utc_day(now) || found->second.known;
+}
+
+void BreakerBook::set_daily_sends(const std::string& app_id, TimePoint now, long long sends) {
+  days_[app_id] = Day{utc_day(now), sends, true};
 }
 
 void BreakerBook::sweep(TimePoint now) {

@@ -84,6 +84,9 @@ struct Admission {
 // is proportional to the sends inside the windows. Not thread-safe.
 class BreakerBook {
  public:
+  // `days_known`: the daily counts start complete (a replay of the whole history). Otherwise an
+  // application's count of the day it was first seen is unknown until set_daily_sends.
+  explicit BreakerBook(bool days_known = false) : days_known_(days_known) {}
   // Judges a send (unless `judge` is false: a safe-listed number) and records it when accepted.
   Admission admit(const std::string& app_id, const std::string& prefix, std::string_view request_id,
                   const AbusePolicy& policy, TimePoint now, bool judge = true);
@@ -95,7 +98,10 @@ class BreakerBook {
   void lift(const std::string& app_id, const std::string& prefix, TimePoint now);
   // Puts back a stored block (at start-up).
   void restore_block(const std::string& app_id, const PrefixBlock& block);
-  // Counts an accepted send toward the daily budget only (history loaded at start-up).
+  // Whether the accepted sends of `app_id` on the UTC day of `now` are all counted: a day the
+  // book saw begin, or one set with set_daily_sends.
+  bool daily_known(const std::string& app_id, TimePoint now) const;
+  void set_daily_sends(const std::string& app_id, TimePoint now, long long sends);
   std::size_t tracked_prefixes() const { return prefixes_.size(); }
 
  private:
@@ -114,6 +120,7 @@ class BreakerBook {
   struct Day {
     long long day = 0;
     long long sends = 0;
+    bool known = false;
   };
   static std::string key(const std::string& app_id, const std::string& prefix) { return app_id + "|" + prefix; }
   static void forget_before(PrefixState& state, TimePoint cutoff);
@@ -121,6 +128,7 @@ class BreakerBook {
 
   std::unordered_map<std::string, PrefixState> prefixes_;
   std::unordered_map<std::string, Day> days_;
+  bool days_known_ = false;
   TimePoint last_sweep_{};
 };
 
@@ -153,7 +161,7 @@ class AbuseSimulation {
   void verifications_until(TimePoint t);
 
   AbusePolicy policy_;
-  BreakerBook book_;
+  BreakerBook book_{true};
   SimulationResult result_;
   // Verifications still to come: (verified_at, prefix, request id) of accepted sends.
   std::vector<std::tuple<TimePoint, std::string, std::string>> pending_;  // a min-heap on time

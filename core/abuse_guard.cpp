@@ -54,8 +54,19 @@ namespace {
 // SQLite: one process owns the file, so the counts are a BreakerBook behind a mutex.
 class MemoryLedger : public AbuseGuard::Ledger {
  public:
+  explicit MemoryLedger(storage::Store& store) : store_(store) {}
+
   Admission admit(const Application& app, const AbusePolicy& policy, const std::string& prefix,
                   const std::string& request_id, TimePoint now, bool judge) override {
+    if (policy.daily_send_limit && !daily_known(app.id, now)) {
+      // The first budgeted send of a day this process did not see begin: count the day's
+      // stored sends once, on a reader, outside the lock.
+      const long long today = store_.read([&](storage::Connection& c) {
+        return storage::abuse::count_sends_from(c, app.id, first_id_at(std::chrono::floor<std::chrono::days>(now)));
+      });
+      std::lock_guard lock(mutex_);
+      if (!book_.daily_known(app.id, now)) book_.set_daily_sends(app.id, now, today);
+    }
     std::lock_guard lock(mutex_);
     return book_.admit(app.id, prefix, request_id, policy, now, judge);
   }
@@ -74,7 +85,12 @@ class MemoryLedger : public AbuseGuard::Ledger {
     book_.lift(app_id, prefix, now);
   }
 
-  // The last day of accepted, non-exempt sends and the blocks that still matter, read on a
+  bool daily_known(const std::string& app_id, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    return book_.daily_known(app_id, now);
+  }
+
+  // The accepted, non-exempt sends the counts need and the blocks that still matter, read on a
   // reader connection in chunks before the server answers.
   void restore(storage::Store& store, TimePoint now, const OtpPolicy& defaults) {
     std::lock_guard lock(mutex_);
@@ -83,36 +99,31 @@ class MemoryLedger : public AbuseGuard::Ledger {
          })) {
       book_.restore_block(row.app_id, block_of(row));
     }
-    struct AppFacts {
-      bool exempt = true;
-      AbusePolicy policy;
-    };
-    std::unordered_map<std::string, AppFacts> apps;
-    std::string after = first_id_at(now - kLongestWindow);
-    for (;;) {
-      const auto rows = store.read(
-          [&](storage::Connection& c) { return storage::abuse::sends_after(c, "", after, kHistoryChunk); });
-      for (const auto& row : rows) {
-        auto found = apps.find(row.app_id);
-        if (found == apps.end()) {
-          const auto app = store.read([&](storage::Connection& c) { return storage::applications::find_any(c, row.app_id); });
-          AppFacts facts;
-          facts.exempt = !app || app->environment == "test";
-          facts.policy = app && app->policy ? stored_policy(*app->policy, defaults).abuse : defaults.abuse;
-          found = apps.emplace(row.app_id, std::move(facts)).first;
+    // Live applications only (a test application's sends are exempt), each its own key range.
+    const auto apps = store.read([](storage::Connection& c) { return storage::abuse::live_application_ids(c); });
+    for (const auto& app_id : apps) {
+      const auto app = store.read([&](storage::Connection& c) { return storage::applications::find_any(c, app_id); });
+      if (!app) continue;
+      const AbusePolicy policy = app->policy ? stored_policy(*app->policy, defaults).abuse : defaults.abuse;
+      // The breaker needs its window; the budget counts the day when a budgeted send needs it.
+      std::string after = first_id_at(now - std::chrono::seconds(policy.breaker.window_seconds));
+      for (;;) {
+        if (!policy.breaker.enabled) break;
+        const auto rows = store.read(
+            [&](storage::Connection& c) { return storage::abuse::sends_after(c, app_id, after, kHistoryChunk); });
+        for (const auto& row : rows) {
+          const std::string prefix = breaker_prefix(row.phone, policy.breaker.prefix_length);
+          book_.admit(app_id, prefix, row.id, policy, parse_timestamp(row.created_at).value_or(now), false);
+          if (row.verified_at) book_.verified(app_id, prefix, row.id);
         }
-        if (found->second.exempt) continue;
-        const auto sent_at = parse_timestamp(row.created_at).value_or(now);
-        const std::string prefix = breaker_prefix(row.phone, found->second.policy.breaker.prefix_length);
-        book_.admit(row.app_id, prefix, row.id, found->second.policy, sent_at, false);
-        if (row.verified_at) book_.verified(row.app_id, prefix, row.id);
+        if (rows.size() < static_cast<std::size_t>(kHistoryChunk)) break;
+        after = rows.back().id;
       }
-      if (rows.size() < static_cast<std::size_t>(kHistoryChunk)) break;
-      after = rows.back().id;
     }
   }
 
  private:
+  storage::Store& store_;
   std::mutex mutex_;
   BreakerBook book_;
 };
@@ -198,7 +209,7 @@ AbuseGuard::AbuseGuard(storage::Store& store, const Clock& clock, ApplicationSer
   if (store.engine() == storage::Engine::kPostgres) {
     ledger_ = std::make_unique<SharedLedger>(store);
   } else {
-    ledger_ = std::make_unique<MemoryLedger>();
+    ledger_ = std::make_unique<MemoryLedger>(store);
   }
 }
 

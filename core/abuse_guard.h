@@ -1,7 +1,8 @@
 // The live side of the abuse controls (SPEC §17): judges each non-exempt send against the
 // breaker and the daily budget, keeps the counts, lists and lifts blocks, and replays history
 // for the what-if. The counts live in memory with SQLite (one process owns the file; rebuilt
-// from the last day of OTP requests at start) and in shared tables with PostgreSQL, where every
+// at start from each live application's requests inside its breaker window; a day's sends are
+// counted from the table at the first budgeted send of a day this process did not see begin) and in shared tables with PostgreSQL, where every
 // node counts together under a lock per (application, prefix). Thread-safe.
 #pragma once
 
@@ -39,7 +40,8 @@ class AbuseGuard {
   // `defaults`: the policy of applications that have none (to read stored policies).
   AbuseGuard(storage::Store& store, const Clock& clock, ApplicationService& applications, OtpPolicy defaults);
   ~AbuseGuard();
-  // With SQLite: rebuilds the counts from the last day of OTP requests and the stored blocks
+  // With SQLite: rebuilds the breaker's counts from the stored blocks and each live
+  // application's requests inside its breaker window
   // (reads only). The server calls it once before it answers; CLI commands never need it.
   void restore();
 

@@ -173,21 +173,21 @@ constexpr char kSendColumns[] =
 }  // namespace
 
 std::vector<SendRow> sends_after(Connection& c, const std::string& app_id, const std::string& after_id, int limit) {
+  Prepared read(c, std::string(kSendColumns) +
+                       "WHERE app_id = ? AND id > ? AND phone NOT LIKE '+999%' ORDER BY app_id, id LIMIT ?");
+  read->bind(1, app_id);
+  read->bind(2, after_id);
+  read->bind(3, limit);
   std::vector<SendRow> rows;
-  if (app_id.empty()) {
-    Prepared read(c, std::string(kSendColumns) + "WHERE id > ? AND phone NOT LIKE '+999%' ORDER BY id LIMIT ?");
-    read->bind(1, after_id);
-    read->bind(2, limit);
-    while (read->executeStep()) rows.push_back(read_send(*read));
-  } else {
-    Prepared read(c, std::string(kSendColumns) +
-                         "WHERE app_id = ? AND id > ? AND phone NOT LIKE '+999%' ORDER BY app_id, id LIMIT ?");
-    read->bind(1, app_id);
-    read->bind(2, after_id);
-    read->bind(3, limit);
-    while (read->executeStep()) rows.push_back(read_send(*read));
-  }
+  while (read->executeStep()) rows.push_back(read_send(*read));
   return rows;
+}
+
+std::vector<std::string> live_application_ids(Connection& c) {
+  Prepared read(c, "SELECT id FROM applications WHERE environment = 'live'");
+  std::vector<std::string> ids;
+  while (read->executeStep()) ids.push_back(read->getColumn(0).getString());
+  return ids;
 }
 
 long long count_sends_from(Connection& c, const std::string& app_id, const std::string& from_id) {

@@ -74,9 +74,11 @@ struct SendRow {
   std::string created_at;
   std::optional<std::string> verified_at;
 };
-// Requests of `app_id` (every application when empty) with ids in (after_id, …), oldest first,
+// Requests of `app_id` with ids in (after_id, …), oldest first,
 // at most `limit`, not to +999 numbers. UUIDv7 ids sort by time, so this walks a key range.
 std::vector<SendRow> sends_after(Connection& c, const std::string& app_id, const std::string& after_id, int limit);
+// Ids of live applications (test applications are exempt from the abuse rules).
+std::vector<std::string> live_application_ids(Connection& c);
 // Requests of `app_id` created in [day_start_id, …), not to +999 numbers (the budget's first count).
 long long count_sends_from(Connection& c, const std::string& app_id, const std::string& from_id);
 
