@@ -1,6 +1,6 @@
 // Applications: list (by project), create (credentials shown once, with a test send), and a
-// detail page: status, name, project, OTP policy and templates, rotation of each credential,
-// webhook-secret reveal, delete.
+// detail page: status, name, project, OTP policy, templates and abuse controls, the conversion
+// breaker's open blocks (with Lift), rotation of each credential, webhook-secret reveal, delete.
 import { api } from './api.js';
 import {
   h, replace, field, input, select, form, table, pageHeader, button, openDialog, confirmAction, time,
@@ -8,6 +8,7 @@ import {
 } from './ui.js';
 import { loadProjects, loadApplications, nameMap, routeQuery, setRouteQuery } from './data.js';
 import { policySection } from './policy.js';
+import { blocksSection } from './blocks.js';
 import { receiptView } from './receipt.js';
 
 const CREDENTIAL_TYPES = [
@@ -174,7 +175,7 @@ async function applicationDetail({ container, navigate }, id) {
     }
     throw error;
   }
-  const [projects, policy] = await Promise.all([loadProjects(), policySection(path)]);
+  const [projects, policy, blocks] = await Promise.all([loadProjects(), policySection(path, app), blocksSection(path, app)]);
   const projectName = nameMap(projects);
 
   function render() {
@@ -194,6 +195,7 @@ async function applicationDetail({ container, navigate }, id) {
       ]),
       settingsSection(),
       policy,
+      blocks,
       statusSection(),
       rotationSection(),
       webhookSecretSection(),

@@ -8,7 +8,7 @@ import {
 import { loadApplications, nameMap, applicationFilter, routeQuery, setRouteQuery, pagedList } from './data.js';
 
 const EVENTS = [
-  'otp.created', 'otp.verified', 'otp.failed', 'otp.expired',
+  'otp.created', 'otp.verified', 'otp.failed', 'otp.expired', 'otp.blocked',
   'identity.created', 'identity.updated', 'application.created', 'application.deleted',
 ];
 
@@ -43,7 +43,7 @@ async function webhookList({ container, navigate }) {
   const list = h('div');
   replace(container,
     pageHeader('Webhooks', button('New webhook', () => createWebhook(), { class: 'primary' })),
-    h('p', { class: 'lede' }, 'Signed POSTs to your systems when codes are created, verified, fail or expire.'),
+    h('p', { class: 'lede' }, 'Signed POSTs to your systems when codes are created, verified, fail or expire, and when a send is blocked.'),
     h('div', { class: 'filters' }, applicationFilter(applications, appId, (value) => { appId = value; refresh(); }, 'Show')),
     list);
 

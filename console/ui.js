@@ -120,12 +120,20 @@ export function showFormError(form, error) {
     box.textContent = errorText(error);
     box.hidden = false;
   }
+  // A group of checkboxes (a <fieldset name=…>) is invalid as a whole: focus goes to its first box.
   const firstInvalid = form.querySelector('[aria-invalid="true"]');
-  if (firstInvalid) firstInvalid.focus();
+  const focusTarget = firstInvalid && firstInvalid.tagName === 'FIELDSET' ? firstInvalid.querySelector('input, select, textarea') : firstInvalid;
+  if (focusTarget) focusTarget.focus();
 }
 
+// A control's label; a group's (fieldset's) legend.
 function labelFor(form, control) {
-  if (!control || !control.id) return null;
+  if (!control) return null;
+  if (control.tagName === 'FIELDSET') {
+    const legend = control.querySelector(':scope > legend');
+    return legend ? legend.textContent : null;
+  }
+  if (!control.id) return null;
   const label = form.querySelector(`label[for="${CSS.escape(control.id)}"]`);
   return label ? label.textContent : null;
 }
