@@ -125,14 +125,7 @@ void read_breaker(const nlohmann::json& value, AbusePolicy& policy, FieldReader&
       fields.reject(path + "minConversion", "must be a number between 0 and 1");
     }
   }
-  for (const auto& [name, unused] : value.items()) {
-    static const std::vector<std::string> known = {"enabled",  "prefixLength",  "windowSeconds",
-                                                   "minSends", "minConversion", "blockSeconds"};
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      fields.reject(path + name, "is not a field of conversionBreaker");
-    }
-  }
-  policy.breaker = breaker;
+  policy.breaker = breaker;  // unknown fields are ignored, as at the policy's top level
 }
 
 bool type_matches(const std::vector<std::string>& list, const std::string& number_type) {
@@ -182,6 +175,8 @@ void read_abuse_policy(const nlohmann::json& body, AbusePolicy& policy, FieldRea
     const auto& value = body["allowedNumberTypes"];
     if (value.is_null()) {
       policy.allowed_number_types.reset();
+    } else if (value.is_array() && value.empty()) {
+      fields.reject("allowedNumberTypes", "must not be empty: use null to allow every number type");
     } else if (auto types = read_types(value, "allowedNumberTypes", fields)) {
       policy.allowed_number_types = std::move(types);
     }

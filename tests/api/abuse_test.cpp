@@ -127,6 +127,7 @@ TEST_CASE("the policy's abuse fields: defaults, a round trip, and every bad fiel
   };
   const std::vector<Row> rows = {
       {"an empty allow-list (null allows all)", {{"allowedCountries", json::array()}}, "allowedCountries"},
+      {"an empty type allow-list (null allows all)", {{"allowedNumberTypes", json::array()}}, "allowedNumberTypes"},
       {"a region that is not alpha-2", {{"allowedCountries", {"GBR"}}}, "allowedCountries"},
       {"a region without a numbering plan", {{"blockedCountries", {"XX"}}}, "blockedCountries"},
       {"countries not an array", {{"blockedCountries", "GB"}}, "blockedCountries"},
