@@ -159,30 +159,48 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   const std::string request_id = new_id(clock_, random_);
 
   // The abuse rules come before any quota is spent (SPEC §17); test apps and +999 are exempt.
-  std::optional<AbuseTicket> ticket;
-  if (abuse_ != nullptr && !test_app && !is_virtual_phone(*phone)) {
-    auto screened = screen_send(app, policy, check.info, request_id);
-    if (!screened.ok()) return screened.error();
-    ticket = screened.value();
+  const bool screened = abuse_ != nullptr && !test_app && !is_virtual_phone(*phone);
+  const auto admit = [&]() -> Result<std::optional<AbuseTicket>> {
+    std::optional<AbuseTicket> ticket;
+    if (screened) {
+      auto screening = screen_send(app, policy, check.info, request_id);
+      if (!screening.ok()) return screening.error();
+      ticket = screening.value();
+    }
+    // An admitted send that does not happen after all is taken back from the abuse counts.
+    const auto refused = [&](Error error) {
+      if (ticket) abuse_->cancel(*ticket);
+      return error;
+    };
+    if (!to_inbox && options_.sms_driver.empty()) {
+      return refused(Error{ErrorCode::kSmsNotConfigured,
+                           "This server has no SMS delivery for real numbers: start it with --sms-driver http or exec "
+                           "(or --sms-driver inbox to keep codes in the inbox on purpose).",
+                           nullptr});
+    }
+    // A request refused by one limit must not use up the other.
+    if (auto wait = send_by_app_->acquire(app.id)) return refused(rate_limited(*wait, "codes sent by this application"));
+    if (auto wait = send_by_phone_->acquire(app.id + "|" + *phone)) {
+      send_by_app_->release(app.id);
+      return refused(rate_limited(*wait, "codes sent to this phone"));
+    }
+    return ticket;
+  };
+  // With PostgreSQL the abuse counts and both rate limits are soft state in the database: one
+  // transaction for all of them (each would otherwise be its own, with its own round trips).
+  // With SQLite they live in memory and must not become a job of the writer.
+  auto admitted = db_.engine() == storage::Engine::kPostgres
+                      ? db_.write([&](storage::Connection&) { return admit(); })
+                      : admit();
+  if (!admitted.ok()) {
+    if (screened && events_written_) events_written_();  // an otp.blocked event is committed now
+    return admitted.error();
   }
-  // An admitted send that does not happen after all is taken back from the abuse counts.
+  const std::optional<AbuseTicket> ticket = admitted.value();
   const auto refused = [&](Error error) {
     if (ticket) abuse_->cancel(*ticket);
     return error;
   };
-  if (!to_inbox && options_.sms_driver.empty()) {
-    return refused(Error{ErrorCode::kSmsNotConfigured,
-                         "This server has no SMS delivery for real numbers: start it with --sms-driver http or exec "
-                         "(or --sms-driver inbox to keep codes in the inbox on purpose).",
-                         nullptr});
-  }
-
-  // A request refused by one limit must not use up the other.
-  if (auto wait = send_by_app_->acquire(app.id)) return refused(rate_limited(*wait, "codes sent by this application"));
-  if (auto wait = send_by_phone_->acquire(app.id + "|" + *phone)) {
-    send_by_app_->release(app.id);
-    return refused(rate_limited(*wait, "codes sent to this phone"));
-  }
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
@@ -258,6 +276,9 @@ Error OtpService::refuse_send(const Application& app, const PhoneInfo& phone, Bl
   const nlohmann::json region = phone.region ? nlohmann::json(*phone.region) : nlohmann::json(nullptr);
   const nlohmann::json prefix = admission.block ? nlohmann::json(admission.block->prefix) : nlohmann::json(nullptr);
   db_.write([&](storage::Connection& c) {
+    // With PostgreSQL this may join the admission's soft-state transaction: the refusal is an
+    // answered state, flushed before the answer.
+    storage::abuse::flush_on_commit(c);
     if (admission.tripped) {
       const PrefixBlock& block = *admission.block;
       storage::abuse::put_block(c, {app.id, block.prefix, block.sends, block.verified, format_timestamp(block.blocked_at),

@@ -63,6 +63,10 @@ bool lift(Connection& c, const std::string& app_id, const std::string& prefix, c
   return true;
 }
 
+void flush_on_commit(Connection& c) {
+  if (c.engine() == Engine::kPostgres) c.exec("SET LOCAL synchronous_commit = on");
+}
+
 void lock_without_flush(Connection& c, const std::string& name) {
   Prepared lock(c, "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtextextended(?, 0))");
   lock->bind(1, name);

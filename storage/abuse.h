@@ -32,6 +32,10 @@ std::vector<BlockRow> blocks_since(Connection& c, const std::string& since);
 // (app, prefix) has none open.
 bool lift(Connection& c, const std::string& app_id, const std::string& prefix, const std::string& now);
 
+// PostgreSQL: this transaction waits for its flush again (soft-state steps turn that off); a
+// refusal joins them and is an answered state. SQLite: nothing.
+void flush_on_commit(Connection& c);
+
 // --- PostgreSQL's shared ledger -----------------------------------------------------------------
 // One round trip: this transaction stops waiting for its flush (soft state) and takes the
 // advisory lock `name` (as locks::exclusive).
