@@ -155,37 +155,38 @@ long long utc_day(TimePoint t) {
 
 }  // namespace
 
+namespace {
+
+using ListReader = std::optional<std::vector<std::string>> (*)(const nlohmann::json&, const char*, FieldReader&);
+
+// An allow-list: null (everything allowed) or a non-empty list read by `read`.
+void read_allow_list(const nlohmann::json& body, const char* name, const char* everything, ListReader read,
+                     std::optional<std::vector<std::string>>& out, FieldReader& fields) {
+  if (!body.contains(name)) return;
+  const auto& value = body[name];
+  if (value.is_null()) {
+    out.reset();
+  } else if (value.is_array() && value.empty()) {
+    fields.reject(name, std::string("must not be empty: use null to allow every ") + everything);
+  } else if (auto list = read(value, name, fields)) {
+    out = std::move(list);
+  }
+}
+
+// A block-list: left out or null keeps the value; otherwise a list read by `read`.
+void read_block_list(const nlohmann::json& body, const char* name, ListReader read, std::vector<std::string>& out,
+                     FieldReader& fields) {
+  if (absent(body, name)) return;
+  if (auto list = read(body[name], name, fields)) out = std::move(*list);
+}
+
+}  // namespace
+
 void read_abuse_policy(const nlohmann::json& body, AbusePolicy& policy, FieldReader& fields) {
-  if (body.contains("allowedCountries")) {
-    const auto& value = body["allowedCountries"];
-    if (value.is_null()) {
-      policy.allowed_countries.reset();
-    } else if (value.is_array() && value.empty()) {
-      fields.reject("allowedCountries", "must not be empty: use null to allow every country");
-    } else if (auto regions = read_regions(value, "allowedCountries", fields)) {
-      policy.allowed_countries = std::move(regions);
-    }
-  }
-  if (!absent(body, "blockedCountries")) {
-    if (auto regions = read_regions(body["blockedCountries"], "blockedCountries", fields)) {
-      policy.blocked_countries = std::move(*regions);
-    }
-  }
-  if (body.contains("allowedNumberTypes")) {
-    const auto& value = body["allowedNumberTypes"];
-    if (value.is_null()) {
-      policy.allowed_number_types.reset();
-    } else if (value.is_array() && value.empty()) {
-      fields.reject("allowedNumberTypes", "must not be empty: use null to allow every number type");
-    } else if (auto types = read_types(value, "allowedNumberTypes", fields)) {
-      policy.allowed_number_types = std::move(types);
-    }
-  }
-  if (!absent(body, "blockedNumberTypes")) {
-    if (auto types = read_types(body["blockedNumberTypes"], "blockedNumberTypes", fields)) {
-      policy.blocked_number_types = std::move(*types);
-    }
-  }
+  read_allow_list(body, "allowedCountries", "country", read_regions, policy.allowed_countries, fields);
+  read_block_list(body, "blockedCountries", read_regions, policy.blocked_countries, fields);
+  read_allow_list(body, "allowedNumberTypes", "number type", read_types, policy.allowed_number_types, fields);
+  read_block_list(body, "blockedNumberTypes", read_types, policy.blocked_number_types, fields);
   if (body.contains("dailySendLimit")) {
     const auto& value = body["dailySendLimit"];
     if (value.is_null()) {
@@ -339,6 +340,18 @@ void BreakerBook::verified(const std::string& app_id, const std::string& prefix,
       it->verified = true;
       ++found->second.verified;
     }
+    return;
+  }
+}
+
+void BreakerBook::rename(const std::string& app_id, const std::string& prefix, std::string_view admission_id,
+                         std::string_view request_id) {
+  const auto found = prefixes_.find(key(app_id, prefix));
+  if (found == prefixes_.end()) return;
+  const std::uint64_t old_hash = request_hash(admission_id);
+  for (auto it = found->second.sends.rbegin(); it != found->second.sends.rend(); ++it) {
+    if (it->request != old_hash) continue;
+    it->request = request_hash(request_id);
     return;
   }
 }

@@ -94,6 +94,9 @@ class BreakerBook {
   void cancel(const std::string& app_id, const std::string& prefix, std::string_view request_id, TimePoint sent_at);
   // Marks an accepted send verified (nothing if it left the window).
   void verified(const std::string& app_id, const std::string& prefix, std::string_view request_id);
+  // The send admitted as `admission_id` is the request `request_id` (made once it is stored).
+  void rename(const std::string& app_id, const std::string& prefix, std::string_view admission_id,
+              std::string_view request_id);
   // A block lifted by hand at `now`: the prefix is judged again on sends accepted after it.
   void lift(const std::string& app_id, const std::string& prefix, TimePoint now);
   // Puts back a stored block (at start-up).

@@ -44,6 +44,7 @@ class AbuseGuard::Ledger {
   virtual Admission admit(const Application& app, const AbusePolicy& policy, const std::string& prefix,
                           const std::string& request_id, TimePoint now, bool judge) = 0;
   virtual void cancel(const AbuseTicket& ticket) = 0;
+  virtual void stored(storage::Connection& c, const AbuseTicket& ticket, const std::string& request_id) = 0;
   virtual void verified(storage::Connection& c, const std::string& app_id, const std::string& prefix,
                         const std::string& request_id) = 0;
   virtual void lifted(const std::string& app_id, const std::string& prefix, TimePoint now) = 0;
@@ -73,6 +74,10 @@ class MemoryLedger : public AbuseGuard::Ledger {
   void cancel(const AbuseTicket& ticket) override {
     std::lock_guard lock(mutex_);
     book_.cancel(ticket.app_id, ticket.prefix, ticket.request_id, ticket.sent_at);
+  }
+  void stored(storage::Connection&, const AbuseTicket& ticket, const std::string& request_id) override {
+    std::lock_guard lock(mutex_);
+    book_.rename(ticket.app_id, ticket.prefix, ticket.request_id, request_id);
   }
   void verified(storage::Connection&, const std::string& app_id, const std::string& prefix,
                 const std::string& request_id) override {
@@ -192,6 +197,10 @@ class SharedLedger : public AbuseGuard::Ledger {
     });
   }
 
+  void stored(storage::Connection& c, const AbuseTicket& ticket, const std::string& request_id) override {
+    storage::abuse::rename_send(c, ticket.request_id, request_id);
+  }
+
   void verified(storage::Connection& c, const std::string&, const std::string&, const std::string& request_id) override {
     storage::abuse::mark_verified(c, request_id);
   }
@@ -230,6 +239,10 @@ AbuseVerdict AbuseGuard::admit(const Application& app, const AbusePolicy& policy
 
 void AbuseGuard::cancel(const AbuseTicket& ticket) {
   if (ticket.counted) ledger_->cancel(ticket);
+}
+
+void AbuseGuard::stored(storage::Connection& c, const AbuseTicket& ticket, const std::string& request_id) {
+  if (ticket.counted && ticket.request_id != request_id) ledger_->stored(c, ticket, request_id);
 }
 
 void AbuseGuard::verified(storage::Connection& c, const Application& app, const AbusePolicy& policy,

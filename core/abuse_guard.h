@@ -25,7 +25,7 @@ namespace core {
 struct AbuseTicket {
   std::string app_id;
   std::string prefix;
-  std::string request_id;
+  std::string request_id;  // the admission's id until the request is stored
   TimePoint sent_at{};
   bool counted = false;  // recorded by the breaker or the budget
 };
@@ -51,6 +51,9 @@ class AbuseGuard {
                      const std::string& request_id, TimePoint now, bool judge);
   // Takes back an admitted send that did not happen after all.
   void cancel(const AbuseTicket& ticket);
+  // Inside the send's transaction: the admitted send is stored as request `request_id` (ids are
+  // made under the phone's lock, so the newest request of a phone is the one stored last).
+  void stored(storage::Connection& c, const AbuseTicket& ticket, const std::string& request_id);
   // Inside the verify transaction of a non-exempt request.
   void verified(storage::Connection& c, const Application& app, const AbusePolicy& policy, const std::string& phone,
                 const std::string& request_id);

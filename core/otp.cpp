@@ -156,14 +156,15 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   const std::optional<std::string> phone = check.info.e164;
   const bool test_app = app.environment == "test";
   const bool to_inbox = test_app || is_virtual_phone(*phone) || options_.sms_driver == "inbox";
-  const std::string request_id = new_id(clock_, random_);
+  // The abuse counts know the send by this id until the request is stored under its own.
+  const std::string admission_id = new_id(clock_, random_);
 
   // The abuse rules come before any quota is spent (SPEC §17); test apps and +999 are exempt.
   const bool screened = abuse_ != nullptr && !test_app && !is_virtual_phone(*phone);
   const auto admit = [&]() -> Result<std::optional<AbuseTicket>> {
     std::optional<AbuseTicket> ticket;
     if (screened) {
-      auto screening = screen_send(app, policy, check.info, request_id);
+      auto screening = screen_send(app, policy, check.info, admission_id);
       if (!screening.ok()) return screening.error();
       ticket = screening.value();
     }
@@ -206,7 +207,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   const std::string now = format_timestamp(now_time);
   const std::string code = generate_code(policy.code_length, policy.code_alphabet, random_);
   const std::string locale_used = choose_locale(policy, locale);
-  storage::OtpRow row{request_id, app.id,  app.developer_id, *phone, "pending", std::nullopt,
+  storage::OtpRow row{admission_id, app.id,  app.developer_id, *phone, "pending", std::nullopt,
                       std::nullopt,            0,       to_inbox ? "sent" : "queued",      now,
                       format_timestamp(now_time + std::chrono::seconds(policy.ttl_seconds)), std::nullopt, now};
   row.region = check.info.region;
@@ -216,7 +217,6 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
   row.max_attempts = policy.max_attempts;
   row.locale = locale_used;
   row.nonce = nonce;
-  row.code_hash = code_hash(row.id, code);
   const auto template_text = policy.templates.find(locale_used);
   const std::string message = render_message(
       template_text != policy.templates.end() ? template_text->second : std::string(kDefaultTemplate), code, app.name,
@@ -230,6 +230,11 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
       locked_until = failures->locked_until;
       return;
     }
+    // Made under the phone's lock, so a phone's newest request (by id) is the one stored last,
+    // the one that stays pending.
+    row.id = new_id(clock_, random_);
+    row.code_hash = code_hash(row.id, code);
+    if (ticket) abuse_->stored(c, *ticket, row.id);
     for (auto& earlier : storage::otp::pending(c, app.id, *phone)) {
       close_request(c, earlier, "failed", "superseded", now);
       emit(c, clock_, random_, "otp.failed", app.developer_id, app.id, earlier.id, earlier.phone, "failed",

@@ -21,7 +21,9 @@ fi
 exclude=()
 [ "$dir" = build-sanitize ] && exclude=(-E '^postgres$')
 ctest --test-dir "$dir" --output-on-failure --timeout 900 -j2 "${exclude[@]}"
-# The web console in a real browser (installs Debian's chromium and the npm test packages).
+# The web console in a real browser (installs Debian's chromium and the npm test packages),
+# against COBINAR_TEST_BINARY when set (as the end-to-end suite: CI points both at the static
+# release binary), else the build's own.
 if [ "$dir" = build ]; then
-  scripts/test-console.sh "$dir/cobinar-phone"
+  scripts/test-console.sh "${COBINAR_TEST_BINARY:-$dir/cobinar-phone}"
 fi

@@ -101,6 +101,13 @@ void record_send(Connection& c, const std::string& request_id, const std::string
   record->exec();
 }
 
+void rename_send(Connection& c, const std::string& admission_id, const std::string& request_id) {
+  Prepared rename(c, "UPDATE breaker_sends SET request_id = ? WHERE request_id = ?");
+  rename->bind(1, request_id);
+  rename->bind(2, admission_id);
+  rename->exec();
+}
+
 void forget_send(Connection& c, const std::string& request_id) {
   Prepared forget(c, "DELETE FROM breaker_sends WHERE request_id = ?");
   forget->bind(1, request_id);

@@ -50,6 +50,8 @@ struct Judgement {
 Judgement judge(Connection& c, const std::string& app_id, const std::string& prefix, const std::string& from);
 void record_send(Connection& c, const std::string& request_id, const std::string& app_id, const std::string& prefix,
                  const std::string& sent_at);
+// The send recorded as `admission_id` is the stored request `request_id`.
+void rename_send(Connection& c, const std::string& admission_id, const std::string& request_id);
 // Takes back a recorded send; nothing if there is none.
 void forget_send(Connection& c, const std::string& request_id);
 // Marks a recorded send verified; nothing if there is none.
