@@ -111,9 +111,9 @@ class MemoryLedger : public AbuseGuard::Ledger {
       if (!app) continue;
       const AbusePolicy policy = app->policy ? stored_policy(*app->policy, defaults).abuse : defaults.abuse;
       // The breaker needs its window; the budget counts the day when a budgeted send needs it.
+      if (!policy.breaker.enabled) continue;
       std::string after = first_id_at(now - std::chrono::seconds(policy.breaker.window_seconds));
       for (;;) {
-        if (!policy.breaker.enabled) break;
         const auto rows = store.read(
             [&](storage::Connection& c) { return storage::abuse::sends_after(c, app_id, after, kHistoryChunk); });
         for (const auto& row : rows) {
@@ -243,6 +243,10 @@ void AbuseGuard::cancel(const AbuseTicket& ticket) {
 
 void AbuseGuard::stored(storage::Connection& c, const AbuseTicket& ticket, const std::string& request_id) {
   if (ticket.counted && ticket.request_id != request_id) ledger_->stored(c, ticket, request_id);
+}
+
+void AbuseGuard::opened(storage::Connection& c, const std::string& app_id, const PrefixBlock& block) {
+  storage::abuse::put_block(c, row_of(app_id, block));
 }
 
 void AbuseGuard::verified(storage::Connection& c, const Application& app, const AbusePolicy& policy,

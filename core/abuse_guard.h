@@ -54,6 +54,8 @@ class AbuseGuard {
   // Inside the send's transaction: the admitted send is stored as request `request_id` (ids are
   // made under the phone's lock, so the newest request of a phone is the one stored last).
   void stored(storage::Connection& c, const AbuseTicket& ticket, const std::string& request_id);
+  // Inside the refusal's transaction: stores the block this send opened.
+  void opened(storage::Connection& c, const std::string& app_id, const PrefixBlock& block);
   // Inside the verify transaction of a non-exempt request.
   void verified(storage::Connection& c, const Application& app, const AbusePolicy& policy, const std::string& phone,
                 const std::string& request_id);

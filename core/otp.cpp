@@ -161,6 +161,11 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
 
   // The abuse rules come before any quota is spent (SPEC §17); test apps and +999 are exempt.
   const bool screened = abuse_ != nullptr && !test_app && !is_virtual_phone(*phone);
+  // An admitted send that does not happen after all is taken back from the abuse counts.
+  const auto take_back = [&](const std::optional<AbuseTicket>& ticket, Error error) {
+    if (ticket) abuse_->cancel(*ticket);
+    return error;
+  };
   const auto admit = [&]() -> Result<std::optional<AbuseTicket>> {
     std::optional<AbuseTicket> ticket;
     if (screened) {
@@ -168,11 +173,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
       if (!screening.ok()) return screening.error();
       ticket = screening.value();
     }
-    // An admitted send that does not happen after all is taken back from the abuse counts.
-    const auto refused = [&](Error error) {
-      if (ticket) abuse_->cancel(*ticket);
-      return error;
-    };
+    const auto refused = [&](Error error) { return take_back(ticket, std::move(error)); };
     if (!to_inbox && options_.sms_driver.empty()) {
       return refused(Error{ErrorCode::kSmsNotConfigured,
                            "This server has no SMS delivery for real numbers: start it with --sms-driver http or exec "
@@ -198,10 +199,6 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
     return admitted.error();
   }
   const std::optional<AbuseTicket> ticket = admitted.value();
-  const auto refused = [&](Error error) {
-    if (ticket) abuse_->cancel(*ticket);
-    return error;
-  };
 
   const TimePoint now_time = clock_.now();
   const std::string now = format_timestamp(now_time);
@@ -252,7 +249,7 @@ Result<SendResult> OtpService::send(const Application& app, const nlohmann::json
     emit(c, clock_, random_, "otp.created", app.developer_id, app.id, row.id, *phone, "pending",
          {{"expiresAt", row.expires_at}});
   });
-  if (locked_until) return refused(rate_limited(seconds_until(*locked_until, now_time), "wrong codes for this phone"));
+  if (locked_until) return take_back(ticket, rate_limited(seconds_until(*locked_until, now_time), "wrong codes for this phone"));
   if (!to_inbox && job_queued_) job_queued_();
   if (events_written_) events_written_();
   return SendResult{as_read(row, now), test_app ? std::optional(code) : std::nullopt};
@@ -284,11 +281,7 @@ Error OtpService::refuse_send(const Application& app, const PhoneInfo& phone, Bl
     // With PostgreSQL this may join the admission's soft-state transaction: the refusal is an
     // answered state, flushed before the answer.
     storage::abuse::flush_on_commit(c);
-    if (admission.tripped) {
-      const PrefixBlock& block = *admission.block;
-      storage::abuse::put_block(c, {app.id, block.prefix, block.sends, block.verified, format_timestamp(block.blocked_at),
-                                    format_timestamp(block.reopens_at)});
-    }
+    if (admission.tripped) abuse_->opened(c, app.id, *admission.block);
     emit(c, clock_, random_, "otp.blocked", app.developer_id, app.id, std::nullopt, *phone.e164, std::nullopt,
          {{"rule", rule_name}, {"region", region}, {"prefix", prefix}});
   });
